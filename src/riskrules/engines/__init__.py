@@ -1,0 +1,1 @@
+"""Rule engines behind one small interface (see :mod:`riskrules.engines.base`)."""
