@@ -1,0 +1,67 @@
+"""riskrules: explainable rule-based scoring of the risks mental-health professionals face.
+
+Screening and decision support, not a diagnosis.
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from .errors import AssessmentError, EngineError, RiskRulesError, RulesetError
+from .graph import ruleset_graph, to_dot, to_graphml, to_mermaid, to_node_link_json
+from .loader import dump_ruleset, load_ruleset
+from .report import (
+    Explanation,
+    Firing,
+    HazardResult,
+    Indeterminate,
+    Recommendation,
+    RiskReport,
+    RulesetInfo,
+)
+from .scoring import Scorer, score
+from .spec import (
+    Hazard,
+    Input,
+    Parameter,
+    Protocol,
+    Reference,
+    Rule,
+    Ruleset,
+    Scenario,
+)
+
+try:
+    __version__ = version("riskrules")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
+    __version__ = "0.0.0"
+
+__all__ = [
+    "AssessmentError",
+    "EngineError",
+    "Explanation",
+    "Firing",
+    "Hazard",
+    "HazardResult",
+    "Indeterminate",
+    "Input",
+    "Parameter",
+    "Protocol",
+    "Recommendation",
+    "Reference",
+    "RiskReport",
+    "RiskRulesError",
+    "Rule",
+    "Ruleset",
+    "RulesetError",
+    "RulesetInfo",
+    "Scenario",
+    "Scorer",
+    "__version__",
+    "dump_ruleset",
+    "load_ruleset",
+    "ruleset_graph",
+    "score",
+    "to_dot",
+    "to_graphml",
+    "to_mermaid",
+    "to_node_link_json",
+]

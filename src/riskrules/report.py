@@ -1,0 +1,245 @@
+"""RiskReport and its parts: what scoring one assessment found, and why.
+
+A report is plain, frozen, JSON-serialisable data. ``report.model_dump_json()`` is byte-identical
+for the same ruleset, parameters and assessment, whichever engine scored it (the ``engine`` field
+is kept on the object but excluded from JSON). The provenance graph (``report.graph``) and
+``report.explain(protocol_id)`` are built on demand from the ruleset the report was scored with.
+
+Graph exports are plain functions over the graph, so they work the same for a report's provenance
+graph and for a whole ruleset's static graph::
+
+    from riskrules import to_mermaid
+    print(to_mermaid(report.graph))
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import TYPE_CHECKING, TypeAlias
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StrictBool, StrictFloat, StrictInt
+
+from .errors import RiskRulesError
+from .graph import explain_paths, node_text, provenance_graph
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+    from .spec import Ruleset
+
+__all__ = [
+    "DISCLAIMER",
+    "Explanation",
+    "Firing",
+    "HazardResult",
+    "Indeterminate",
+    "NotRecommendedError",
+    "Recommendation",
+    "RiskReport",
+    "RulesetInfo",
+]
+
+DISCLAIMER = (
+    "Screening and decision support, not a diagnosis: this report shows which rules fired on the "
+    "information given and why. It does not replace the judgement of a qualified professional; "
+    "missing information is reported as incomplete, never as low risk."
+)
+"""The disclaimer every report carries."""
+
+Value: TypeAlias = StrictBool | StrictInt | StrictFloat | str
+"""An assessed input value as validated: booleans are never numbers."""
+Number: TypeAlias = StrictInt | StrictFloat
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class RulesetInfo(_Frozen):
+    """Which ruleset scored the assessment: id, version and semantic fingerprint."""
+
+    id: str
+    version: str
+    fingerprint: str
+
+
+class HazardResult(_Frozen):
+    """One hazard's outcome.
+
+    ``possible_level`` is the level the hazard would reach if every indeterminate rule of the
+    hazard fired; it equals ``level`` when the hazard is ``complete``. ``missing`` lists the
+    absent inputs that left its rules indeterminate (sorted).
+    """
+
+    title: str
+    score: Number
+    level: str
+    possible_level: str
+    complete: bool
+    missing: tuple[str, ...]
+
+
+class Firing(_Frozen):
+    """A rule that fired: its hazard, effect, reason and the facts it read.
+
+    ``reads`` maps each input field the rule's condition reads to its value (``None`` when the
+    field was not assessed); ``findings_read`` names the findings the condition reads.
+    """
+
+    rule: str
+    hazard: str
+    points: Number
+    floor: str | None
+    because: str
+    reads: dict[str, Value | None]
+    findings_read: tuple[str, ...]
+
+
+class Indeterminate(_Frozen):
+    """A rule that could neither fire nor be ruled out because inputs were missing."""
+
+    rule: str
+    hazard: str
+    missing: tuple[str, ...]
+
+
+class Recommendation(_Frozen):
+    """A recommended protocol with the rules that support it (``because``, in firing order).
+
+    ``level`` is the highest level among the hazards whose rules or bands recommend it.
+    """
+
+    protocol: str
+    title: str
+    urgency: str
+    level: str
+    because: tuple[str, ...]
+
+
+class Explanation(_Frozen):
+    """Why a protocol was recommended: every causal path from the inputs to it.
+
+    ``paths`` holds node ids (``input:…``, ``rule:…``, ``finding:…``, ``hazard:…``,
+    ``protocol:…``); ``text`` renders them one path per line. ``str(explanation)`` is ``text``.
+    """
+
+    protocol: str
+    paths: tuple[tuple[str, ...], ...]
+    text: str
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class NotRecommendedError(RiskRulesError, KeyError):
+    """``explain()`` was asked about a protocol the report does not recommend."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class RiskReport(_Frozen):
+    """The result of scoring one assessment against one ruleset.
+
+    Fields appear in JSON in the order declared here. ``hazards`` follows the ruleset's hazard
+    order; ``fired`` is in firing order; ``recommendations`` are ranked (crisis-priority hazards
+    first, then urgency, level and support). ``engine`` names the engine that ran but is not part
+    of the JSON, so reports compare byte-for-byte across engines.
+    """
+
+    ruleset: RulesetInfo
+    params: dict[str, Number]
+    overall_level: str
+    complete: bool
+    hazards: dict[str, HazardResult]
+    findings: tuple[str, ...]
+    fired: tuple[Firing, ...]
+    indeterminate: tuple[Indeterminate, ...]
+    recommendations: tuple[Recommendation, ...]
+    disclaimer: str = DISCLAIMER
+    engine: str = Field(default="", exclude=True)
+
+    _ruleset: Ruleset | None = PrivateAttr(default=None)
+
+    def _attach(self, ruleset: Ruleset) -> RiskReport:
+        """Keep the scoring ruleset for ``graph`` and ``explain`` (not serialised)."""
+        self._ruleset = ruleset
+        return self
+
+    def _require_ruleset(self) -> Ruleset:
+        if self._ruleset is None:
+            raise RiskRulesError(
+                "this report carries no ruleset (it was rebuilt from data); use "
+                "riskrules.graph.provenance_graph(report, ruleset) with the ruleset it was "
+                "scored with"
+            )
+        return self._ruleset
+
+    @cached_property
+    def graph(self) -> nx.DiGraph[str]:
+        """The provenance graph (built on first use): inputs -> rules -> findings -> hazards ->
+        protocols, only for the rules that fired. Export it with ``riskrules.to_mermaid``,
+        ``to_dot``, ``to_graphml`` or ``to_node_link_json``. Treat it as read-only."""
+        return provenance_graph(self, self._require_ruleset())
+
+    def to_text(self) -> str:
+        """A short human summary: levels per hazard, recommendations with their reasons,
+        indeterminate rules, and the disclaimer (what ``riskrules score --format text`` prints).
+        """
+        reasons = {f.rule: f.because for f in self.fired}
+        info = self.ruleset
+        lines = [
+            f"riskrules report: ruleset {info.id} {info.version} ({info.fingerprint[:12]})",
+            f"Overall level: {self.overall_level}"
+            + ("" if self.complete else " (incomplete: some rules lacked inputs)"),
+            "",
+            "Hazards:",
+        ]
+        for hid, hazard in self.hazards.items():
+            line = f"  {hid}: {hazard.level} (score {hazard.score})"
+            if not hazard.complete:
+                line += (
+                    f"; incomplete, could reach {hazard.possible_level}; "
+                    f"missing: {', '.join(hazard.missing)}"
+                )
+            lines.append(line)
+        lines += ["", "Recommendations:"]
+        if not self.recommendations:
+            lines.append("  none")
+        for rank, rec in enumerate(self.recommendations, 1):
+            lines.append(f"  {rank}. {rec.protocol}: {rec.title} [{rec.urgency}, {rec.level}]")
+            lines.extend(f"       - {rule}: {reasons.get(rule, '')}" for rule in rec.because)
+        if self.indeterminate:
+            lines += ["", "Indeterminate rules (inputs missing):"]
+            lines.extend(
+                f"  {item.rule} ({item.hazard}): missing {', '.join(item.missing)}"
+                for item in self.indeterminate
+            )
+        lines += ["", self.disclaimer]
+        return "\n".join(lines) + "\n"
+
+    def recommendation(self, protocol_id: str) -> Recommendation:
+        """The recommendation of ``protocol_id``; NotRecommendedError if it was not recommended."""
+        for rec in self.recommendations:
+            if rec.protocol == protocol_id:
+                return rec
+        recommended = ", ".join(r.protocol for r in self.recommendations) or "none"
+        raise NotRecommendedError(
+            f"protocol {protocol_id!r} was not recommended in this report "
+            f"(recommended: {recommended})"
+        )
+
+    def explain(self, protocol_id: str) -> Explanation:
+        """The causal paths from the assessed inputs to a recommended protocol.
+
+        Raises NotRecommendedError (a KeyError and a RiskRulesError) when the protocol was not
+        recommended.
+        """
+        self.recommendation(protocol_id)
+        graph = self.graph
+        target = f"protocol:{protocol_id}"
+        paths = explain_paths(graph, target)
+        rec = self.recommendation(protocol_id)
+        lines = [f"{target} ({rec.title}; {rec.urgency}) is recommended because:"]
+        lines.extend("  " + " -> ".join(node_text(graph, node) for node in path) for path in paths)
+        return Explanation(protocol=protocol_id, paths=paths, text="\n".join(lines))
