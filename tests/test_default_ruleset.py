@@ -21,7 +21,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from riskrules import RiskReport, Ruleset, Scorer, load_ruleset
+from riskrules import AssessmentError, RiskReport, Ruleset, Scorer, load_ruleset
 from riskrules.spec import Expect, Input, Scenario
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -308,6 +308,17 @@ def test_who_next_highest_intervention(
     assert next_protocol in {r.protocol for r in raised.recommendations}
     scale = ("low", "moderate", "high", "critical")
     assert scale.index(raised.hazards["substance_abuse"].level) >= scale.index(floor)
+
+
+@pytest.mark.parametrize("item", ["item9", "item10"])
+@pytest.mark.parametrize("value", [1, 3])
+def test_audit_items_9_and_10_take_only_their_published_scores(
+    native: Scorer, item: str, value: int
+) -> None:
+    with pytest.raises(AssessmentError) as caught:
+        native.score({"client": {"audit": {item: value}}})
+    assert caught.value.field == f"client.audit.{item}"
+    assert caught.value.constraint == "must be one of 0, 2, 4"
 
 
 def test_audit_zone_4_with_item_4_stays_at_its_own_intervention(native: Scorer) -> None:

@@ -125,6 +125,8 @@ def _check_integer(name: str, spec: Input, value: Any) -> Value:
     if abs(value) > _MAX_EXACT_INT:
         raise AssessmentError(name, value, "must be an integer of magnitude below 2**53")
     _bounds(name, spec, value)
+    if spec.values is not None and value not in spec.values:
+        raise AssessmentError(name, value, f"must be one of {', '.join(map(str, spec.values))}")
     return int(value)
 
 

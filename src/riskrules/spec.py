@@ -140,7 +140,13 @@ class Input(_Model):
     """A field of the assessment that rules read: its type, bounds and provenance."""
 
     type: Literal["integer", "number", "boolean", "enum"]
-    values: Annotated[tuple[StrictStr, ...], Field(min_length=1)] | None = None
+    values: (
+        Annotated[tuple[StrictStr, ...], Field(min_length=1)]
+        | Annotated[tuple[StrictInt, ...], Field(min_length=1)]
+        | None
+    ) = None
+    """An enum's declared values, or the only values an integer input may take (e.g. AUDIT
+    items 9 and 10 score 0, 2 or 4)."""
     min: Number | None = None
     max: Number | None = None
     unit: StrictStr | None = None
@@ -152,10 +158,17 @@ class Input(_Model):
         if self.type == "enum":
             if not self.values:
                 raise ValueError("an enum input must list its values")
-            if len(set(self.values)) != len(self.values):
-                raise ValueError("enum values must be unique")
+            if not all(isinstance(v, str) for v in self.values):
+                raise ValueError("enum values must be strings")
+        elif self.type == "integer":
+            if self.values is not None and not all(
+                isinstance(v, int) and not isinstance(v, bool) for v in self.values
+            ):
+                raise ValueError("the values of an integer input must be integers")
         elif self.values is not None:
-            raise ValueError(f"only enum inputs take values, not a {self.type} input")
+            raise ValueError(f"only enum and integer inputs take values, not a {self.type} input")
+        if self.values is not None and len(set(self.values)) != len(self.values):
+            raise ValueError("values must be unique")
         numeric = self.type in ("integer", "number")
         for name in ("min", "max"):
             value = getattr(self, name)
@@ -168,6 +181,13 @@ class Input(_Model):
                 raise ValueError(f"{name} of an integer input must be an integer, not {value}")
         if self.min is not None and self.max is not None and self.min > self.max:
             raise ValueError(f"min {self.min} is greater than max {self.max}")
+        if self.type == "integer" and self.values is not None:
+            for v in self.values:
+                assert isinstance(v, int)
+                if (self.min is not None and v < self.min) or (
+                    self.max is not None and v > self.max
+                ):
+                    raise ValueError(f"value {v} lies outside min/max")
         return self
 
     @property
@@ -302,7 +322,8 @@ class Ruleset(_Sections):
     def canonical(self) -> dict[str, Any]:
         """The canonical JSON form: what the fingerprint hashes (scenarios excluded)."""
         data = self.model_dump(mode="json", by_alias=True, exclude={"tests"}, exclude_none=True)
-        return _normalise(data)
+        normalised: dict[str, Any] = _normalise(data)
+        return normalised
 
     @cached_property
     def fingerprint(self) -> str:
@@ -393,8 +414,7 @@ def _hazard_problems(rs: Ruleset, scale: tuple[str, ...]) -> Iterator[tuple[Loc,
             if level not in scale:
                 yield (*where, "bands", level), _unknown("level", level, scale)
                 return
-            _finite_check = isinstance(threshold, float) and not math.isfinite(threshold)
-            if _finite_check:
+            if isinstance(threshold, float) and not math.isfinite(threshold):
                 yield (*where, "bands", level), "band thresholds must be finite"
             if previous is None:
                 if threshold != 0:
@@ -451,7 +471,10 @@ def _leaf_problems(rs: Ruleset, node: Condition, loc: Loc) -> Iterator[tuple[Loc
             return
         for operand in operands:
             if not isinstance(operand, bool):
-                yield at, f"boolean input {node.field!r} compares with true or false, not {operand!r}"
+                yield (
+                    at,
+                    f"boolean input {node.field!r} compares with true or false, not {operand!r}",
+                )
         return
     if spec.type == "enum":
         if op not in ("eq", "ne", "in", "not_in"):
