@@ -92,9 +92,7 @@ class FieldLeaf(_Node):
     gte: Operand | None = None
     lt: Operand | None = None
     lte: Operand | None = None
-    in_: Annotated[tuple[Scalar, ...], Field(min_length=1)] | None = Field(
-        default=None, alias="in"
-    )
+    in_: Annotated[tuple[Scalar, ...], Field(min_length=1)] | None = Field(default=None, alias="in")
     not_in: Annotated[tuple[Scalar, ...], Field(min_length=1)] | None = None
     between: tuple[Operand, Operand] | None = None
     present: Literal[True] | None = None

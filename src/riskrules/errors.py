@@ -77,9 +77,7 @@ def _rebuild_ruleset_error(
     path: str,
     rule_id: str | None,
 ) -> RulesetError:
-    return RulesetError(
-        message, file=file, line=line, column=column, path=path, rule_id=rule_id
-    )
+    return RulesetError(message, file=file, line=line, column=column, path=path, rule_id=rule_id)
 
 
 class AssessmentError(RiskRulesError):

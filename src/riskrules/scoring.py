@@ -152,7 +152,7 @@ def _check_boolean(name: str, spec: Input, value: Any) -> Value:
 
 
 def _check_enum(name: str, spec: Input, value: Any) -> Value:
-    allowed = spec.values or ()
+    allowed = spec.labels
     if not isinstance(value, str):
         raise AssessmentError(
             name, value, f"must be one of {', '.join(map(repr, allowed))}, not {_kind(value)}"

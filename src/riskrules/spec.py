@@ -194,6 +194,11 @@ class Input(_Model):
     def numeric(self) -> bool:
         return self.type in ("integer", "number")
 
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """The declared values as strings (for messages and did-you-mean)."""
+        return tuple(str(v) for v in self.values or ())
+
 
 class Hazard(_Model):
     """A scored hazard: points of fired rules map to a level through ordered bands."""
@@ -492,7 +497,7 @@ def _leaf_problems(rs: Ruleset, node: Condition, loc: Loc) -> Iterator[tuple[Loc
                 yield (
                     at,
                     f"{operand!r} is not a declared value of {node.field!r} "
-                    f"({', '.join(spec.values)}){did_you_mean(str(operand), spec.values)}",
+                    f"({', '.join(spec.labels)}){did_you_mean(str(operand), spec.labels)}",
                 )
         return
     # numeric input
