@@ -23,7 +23,7 @@ def test_readme_examples_run_and_their_comments_hold() -> None:
         exec(compile(block, str(README), "exec"), namespace)
         # lines of the form `expr  # 'value'` state the expression's value
         for line in block.splitlines():
-            match = re.match(r"^(\S.*?)\s+# ('[^']*'|True|False)\b", line)
+            match = re.match(r"^(\S.*?)\s+# ('[^']*'|True|False)(?!\w)", line)
             if match:
                 expr, claimed = match.groups()
                 assert repr(eval(expr, namespace)) == claimed, line
