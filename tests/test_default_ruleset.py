@@ -392,8 +392,7 @@ def test_cssrs_every_answer_combination(default: Ruleset, scorers: Scorers, engi
 def _value(spec: Input) -> st.SearchStrategy[Any]:
     if spec.type == "boolean":
         return st.booleans()
-    if spec.type == "enum":
-        assert spec.values is not None
+    if spec.values is not None:  # enum values, or the only scores an integer may take
         return st.sampled_from(spec.values)
     low = spec.min if spec.min is not None else 0
     high = spec.max if spec.max is not None else low + 200
@@ -564,8 +563,6 @@ CONTRACT_BOUNDS: dict[str, tuple[float | None, float | None]] = {
     "clinician.cbi.client": (0, 100),
     "clinician.months_since_cultural_competency_training": (0, None),
     "client.audit.total": (0, 40),
-    "client.audit.item9": (0, 4),
-    "client.audit.item10": (0, 4),
     "client.audit_c.total": (0, 12),
     "client.dast10.total": (0, 10),
     "client.cage_aid.total": (0, 4),
@@ -609,6 +606,8 @@ FIXED_PROTOCOLS = (
 def test_input_contract(default: Ruleset) -> None:
     assert {name: spec.type for name, spec in default.inputs.items()} == CONTRACT_INPUTS
     assert default.inputs["client.sex"].values == ("female", "male")
+    assert default.inputs["client.audit.item9"].values == (0, 2, 4)
+    assert default.inputs["client.audit.item10"].values == (0, 2, 4)
     for name, (low, high) in CONTRACT_BOUNDS.items():
         assert (default.inputs[name].min, default.inputs[name].max) == (low, high), name
 
