@@ -13,8 +13,10 @@ input nodes carry the assessed ``value`` (``present`` is False for a field the r
 was not assessed), rule nodes their ``hazard``, ``points`` and firing ``order``, hazard nodes their
 ``level`` and ``score``, protocol nodes their ``urgency`` and ``rank``.
 
-Exports (:func:`to_node_link_json`, :func:`to_graphml`, :func:`to_dot`, :func:`to_mermaid`) are
-deterministic: nodes and edges are written in sorted order and every id is quoted or escaped.
+Exports (:func:`to_node_link_json`, :func:`to_graphml`, :func:`to_dot`, :func:`to_mermaid`,
+:func:`to_html`) are deterministic: nodes and edges are written in sorted order and every id is
+quoted or escaped. :func:`to_html` is a single self-contained page (no network access) for
+exploring a graph in a browser.
 
 >>> from riskrules import Ruleset
 >>> rs = Ruleset.model_validate({
@@ -30,9 +32,11 @@ deterministic: nodes and edges are written in sorted order and every id is quote
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from collections.abc import Iterable
+from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 import networkx as nx
@@ -50,6 +54,7 @@ __all__ = [
     "ruleset_graph",
     "to_dot",
     "to_graphml",
+    "to_html",
     "to_mermaid",
     "to_node_link_json",
 ]
@@ -386,3 +391,148 @@ def to_mermaid(graph: nx.DiGraph[str]) -> str:
         lines.append(f"  classDef {kind} {_MERMAID_CLASSES[kind]}")
         lines.append(f"  class {','.join(classes[kind])} {kind}")
     return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------- html
+
+LAYER_KINDS: tuple[str, ...] = ("input", "rule", "finding", "hazard", "protocol")
+"""Left-to-right columns of the HTML page; nodes of any other kind go in columns after these."""
+
+_GROUP_GAP = 0.6
+"""Extra rows between the rules of two hazards."""
+
+
+def _spread(desired: list[float]) -> list[float]:
+    """Positions as close as possible (least squares) to ``desired`` (sorted) that keep their
+    order and lie at least 1 apart: isotonic regression of ``desired[i] - i``."""
+    blocks: list[tuple[float, int]] = []  # (sum, count)
+    for i, d in enumerate(desired):
+        total, count = d - i, 1
+        while blocks and blocks[-1][0] / blocks[-1][1] > total / count:
+            prev_total, prev_count = blocks.pop()
+            total, count = total + prev_total, count + prev_count
+        blocks.append((total, count))
+    out: list[float] = []
+    for total, count in blocks:
+        out.extend(total / count + len(out) for _ in range(count))
+    return out
+
+
+def html_layout(graph: nx.DiGraph[str]) -> dict[str, tuple[int, float]]:
+    """A layered layout: node -> (column, row), columns by kind in :data:`LAYER_KINDS` order.
+
+    Rules are stacked in blocks, one per hazard; every other column places each node near the
+    mean row of its neighbours (barycentre) without overlaps. A few sweeps refine the order of
+    the rules inside each block. Rows are fractional and the topmost node is at row 0.
+    """
+    kinds = sorted({str(k) for _, k in graph.nodes(data="kind", default="other")})
+    columns = [*LAYER_KINDS, *(k for k in kinds if k not in LAYER_KINDS)]
+    column = {n: columns.index(str(graph.nodes[n].get("kind", "other"))) for n in graph.nodes}
+    members: dict[int, list[str]] = {}
+    for node in sorted(graph.nodes):
+        members.setdefault(column[node], []).append(node)
+    neighbours = {n: sorted(set(graph.predecessors(n)) | set(graph.successors(n))) for n in graph}
+    row: dict[str, float] = {}
+    for nodes in members.values():
+        row.update((n, float(i)) for i, n in enumerate(nodes))
+    rule_column = LAYER_KINDS.index("rule")
+
+    def barycentre(node: str) -> float | None:
+        others = [row[m] for m in neighbours[node] if column[m] != column[node]]
+        return sum(others) / len(others) if others else None
+
+    def hazard_of(rule: str) -> str:
+        hazard = graph.nodes[rule].get("hazard")
+        return f"hazard:{hazard}" if hazard is not None else ""
+
+    def place_rules() -> None:
+        rules = members.get(rule_column, [])
+        hazard_rank = {h: row.get(h, 0.0) for h in {hazard_of(r) for r in rules}}
+        keyed = []
+        for rule in rules:
+            centre = barycentre(rule)
+            keyed.append(
+                (hazard_rank[hazard_of(rule)], hazard_of(rule), centre is None, centre or 0.0, rule)
+            )
+        keyed.sort()
+        group, offset = None, 0.0
+        for i, (_, hazard, *_, rule) in enumerate(keyed):
+            if group is not None and hazard != group:
+                offset += _GROUP_GAP
+            group = hazard
+            row[rule] = i + offset
+        members[rule_column] = [k[-1] for k in keyed]
+
+    def place(col: int) -> None:
+        nodes = members[col]
+        centres = {n: barycentre(n) for n in nodes}
+        placed = sorted((c, n) for n, c in centres.items() if c is not None)
+        loose = [n for n in nodes if centres[n] is None]
+        spread = _spread([c for c, _ in placed])
+        end = max(spread, default=-1.0)
+        for (_, node), y in zip(placed, spread, strict=True):
+            row[node] = y
+        for i, node in enumerate(sorted(loose), 1):
+            row[node] = end + i
+        members[col] = [n for _, n in placed] + sorted(loose)
+
+    others = [c for c in sorted(members) if c != rule_column]
+    for _ in range(4):
+        place_rules()
+        for col in others:
+            place(col)
+    top = min(row.values(), default=0.0)
+    return {n: (column[n], round(row[n] - top, 3)) for n in sorted(graph.nodes)}
+
+
+def _node_label(graph: nx.DiGraph[str], node: str) -> str:
+    """The text on a node's box: its id without the ``kind:`` prefix, plus an assessed value."""
+    kind = graph.nodes[node].get("kind")
+    label = node.removeprefix(f"{kind}:") if kind else node
+    if kind == "input" and "value" in graph.nodes[node]:
+        label += f" = {_json_value(graph.nodes[node]['value'])}"
+    return label
+
+
+def _script_json(data: Any) -> str:
+    """JSON safe inside a ``<script>`` element: ``<``, ``>`` and ``&`` are escaped as
+    ``\\u003c`` and so on, so no ``</script>`` or ``<!--`` can end or confuse the element."""
+    text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    for char in ("<", ">", "&", "\u2028", "\u2029"):
+        text = text.replace(char, f"\\u{ord(char):04x}")
+    return text
+
+
+def html_payload(graph: nx.DiGraph[str], title: str) -> dict[str, Any]:
+    """What :func:`to_html` embeds: the node-link graph, the layout and the node labels."""
+    layout = html_layout(graph)
+    kinds = sorted(
+        {str(k) for _, k in graph.nodes(data="kind", default="other")},
+        key=lambda k: (LAYER_KINDS.index(k) if k in LAYER_KINDS else len(LAYER_KINDS), k),
+    )
+    return {
+        "title": title,
+        "kinds": kinds,
+        "graph": json.loads(to_node_link_json(graph)),
+        "layout": {n: list(place) for n, place in layout.items()},
+        "labels": {n: _node_label(graph, n) for n in sorted(graph.nodes)},
+    }
+
+
+def to_html(graph: nx.DiGraph[str], title: str | None = None) -> str:
+    """A single self-contained HTML page that draws the graph and lets a reader explore it.
+
+    Columns by kind (inputs, rules, findings, hazards, protocols), colours by kind and a
+    legend; scroll to zoom, drag to pan, click or hover a node to highlight every path into
+    and out of it, search by id or title. No network access: the script and styles are inline
+    and the graph is embedded as node-link JSON in ``<script type="application/json"
+    id="graph-data">`` (see :func:`html_payload`). ``title`` defaults to the graph's ruleset
+    and version.
+    """
+    if title is None:
+        attrs = graph.graph
+        name = " ".join(str(attrs[k]) for k in ("ruleset", "version") if k in attrs)
+        title = f"riskrules graph: {name}" if name else "riskrules graph"
+    template = resources.files("riskrules").joinpath("graph_viewer.html").read_text("utf-8")
+    fills = {"@@TITLE@@": html.escape(title), "@@DATA@@": _script_json(html_payload(graph, title))}
+    return re.sub("@@TITLE@@|@@DATA@@", lambda m: fills[m.group(0)], template)
