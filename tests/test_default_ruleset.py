@@ -1,9 +1,10 @@
 """The built-in default ruleset: its scenarios, its published cut-offs and its safety guarantees.
 
 Every scenario in ``rulesets/*.yaml`` is scored on every available engine and its expectations
-are checked here (a small local checker; the general scenario runner is separate work). The
-published cut-offs are asserted again as explicit examples at their exact boundary values, so a
-change to a threshold in the YAML fails a test that names the instrument and the value.
+are checked here with :func:`riskrules.testing.check_expect`, the checker ``riskrules test``
+uses. The published cut-offs are asserted again as explicit examples at their exact boundary
+values, so a change to a threshold in the YAML fails a test that names the instrument and the
+value.
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from riskrules import AssessmentError, RiskReport, Ruleset, Scorer, load_ruleset
+from riskrules import AssessmentError, Ruleset, Scorer, load_ruleset
 from riskrules.spec import Expect, Input, Scenario
+from riskrules.testing import check_expect, run_scenarios
 
 ROOT = Path(__file__).resolve().parent.parent
 RULESETS = ROOT / "rulesets"
@@ -86,47 +88,10 @@ def native(default: Ruleset, scorers: Scorers) -> Scorer:
 # --------------------------------------------------------------------------- scenario checker
 
 
-def problems(report: RiskReport, expect: Expect) -> list[str]:
-    """What in ``report`` contradicts ``expect``; empty when the scenario holds.
-
-    ``fired``, ``findings`` and ``recommendations`` are sets that must be contained in the
-    report; the ``not_`` lists must be disjoint from it.
-    """
-    found: list[str] = []
-    for hazard, level in expect.levels.items():
-        got = report.hazards[hazard]
-        if got.level != level:
-            found.append(f"{hazard} is {got.level} (score {got.score}), expected {level}")
-    if expect.overall is not None and report.overall_level != expect.overall:
-        found.append(f"overall level is {report.overall_level}, expected {expect.overall}")
-    for hazard, complete in expect.complete.items():
-        got = report.hazards[hazard]
-        if got.complete != complete:
-            found.append(f"{hazard} complete={got.complete}, expected {complete} ({got.missing})")
-    fired = {f.rule for f in report.fired}
-    open_rules = {i.rule for i in report.indeterminate}
-    recommended = {r.protocol for r in report.recommendations}
-    findings = set(report.findings)
-    checks: tuple[tuple[str, tuple[str, ...], set[str], bool], ...] = (
-        ("fired", expect.fired, fired, True),
-        ("not fired", expect.not_fired, fired, False),
-        ("indeterminate", expect.indeterminate, open_rules, True),
-        ("finding", expect.findings, findings, True),
-        ("no finding", expect.not_findings, findings, False),
-        ("recommended", expect.recommendations, recommended, True),
-        ("not recommended", expect.not_recommendations, recommended, False),
-    )
-    for label, wanted, actual, present in checks:
-        for name in wanted:
-            if (name in actual) != present:
-                found.append(f"expected {label}: {name}")
-    return found
-
-
 def run_scenario(scorers: Scorers, ruleset: Ruleset, engine: str, scenario: Scenario) -> None:
     report = scorers.get(ruleset, engine, scenario.params).score(scenario.input)
-    found = problems(report, scenario.expect)
-    assert not found, f"scenario {scenario.name!r} on {engine}: " + "; ".join(found)
+    found = check_expect(report, scenario.expect, ruleset)
+    assert not found, f"scenario {scenario.name!r} on {engine}: " + "; ".join(map(str, found))
 
 
 def _scenario_ids() -> list[str]:
@@ -161,19 +126,22 @@ def test_checker_reports_a_contradicted_expectation(native: Scorer) -> None:
         not_findings=("audit.zone_1",),
         recommendations=("specialist_referral",),
     )
-    assert len(problems(report, wrong)) == 4
+    assert [(m.check, m.subject) for m in check_expect(report, wrong)] == [
+        ("levels", "substance_abuse"),
+        ("fired", "audit.zone_2"),
+        ("not_findings", "audit.zone_1"),
+        ("recommendations", "specialist_referral"),
+    ]
 
 
 # --------------------------------------------------------------------------- coverage of the rules
 
 
-def test_every_rule_fires_in_some_scenario(default: Ruleset, scorers: Scorers) -> None:
-    fired: set[str] = set()
-    for scenario in default.tests:
-        report = scorers.get(default, "native", scenario.params).score(scenario.input)
-        fired.update(f.rule for f in report.fired)
-    never = [rule.id for rule in default.rules if rule.id not in fired]
-    assert not never, f"rules no scenario fires: {never}"
+def test_every_rule_fires_in_some_scenario(default: Ruleset) -> None:
+    results = run_scenarios(default, engines=["native"])
+    assert results.passed
+    assert not results.uncovered, f"rules no scenario fires: {results.uncovered}"
+    assert results.coverage == 100
 
 
 def test_every_band_edge_has_a_scenario_on_both_sides(default: Ruleset, scorers: Scorers) -> None:

@@ -5,8 +5,10 @@ Screening and decision support, not a diagnosis.
 
 from importlib.metadata import PackageNotFoundError, version
 
+from .diff import RulesetDiff, diff_rulesets
 from .errors import AssessmentError, EngineError, RiskRulesError, RulesetError
-from .graph import ruleset_graph, to_dot, to_graphml, to_mermaid, to_node_link_json
+from .graph import ruleset_graph, to_dot, to_graphml, to_html, to_mermaid, to_node_link_json
+from .lint import Diagnostic, lint
 from .loader import dump_ruleset, load_ruleset
 from .report import (
     Explanation,
@@ -22,6 +24,7 @@ from .spec import (
     Hazard,
     Input,
     Parameter,
+    Property,
     Protocol,
     Reference,
     Rule,
@@ -36,6 +39,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree wi
 
 __all__ = [
     "AssessmentError",
+    "Diagnostic",
     "EngineError",
     "Explanation",
     "Firing",
@@ -44,6 +48,7 @@ __all__ = [
     "Indeterminate",
     "Input",
     "Parameter",
+    "Property",
     "Protocol",
     "Recommendation",
     "Reference",
@@ -51,17 +56,21 @@ __all__ = [
     "RiskRulesError",
     "Rule",
     "Ruleset",
+    "RulesetDiff",
     "RulesetError",
     "RulesetInfo",
     "Scenario",
     "Scorer",
     "__version__",
+    "diff_rulesets",
     "dump_ruleset",
+    "lint",
     "load_ruleset",
     "ruleset_graph",
     "score",
     "to_dot",
     "to_graphml",
+    "to_html",
     "to_mermaid",
     "to_node_link_json",
 ]

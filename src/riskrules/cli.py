@@ -12,6 +12,18 @@ differs from what the models generate.
 ``riskrules score ASSESSMENT.json`` scores an assessment (``-`` reads standard input) and prints
 the report as JSON, or with ``--format text`` a short summary; ``--explain PROTOCOL`` and
 ``--graph mermaid|dot|json|graphml`` print an explanation or the provenance graph instead.
+
+``riskrules graph PATH --format mermaid|dot|graphml|json|html`` draws a ruleset's static graph;
+``riskrules diff A B`` lists the semantic differences between two rulesets (exit 1 when any).
+
+``riskrules lint PATH...`` checks rulesets statically and prints ``file:line:col CODE severity
+message`` per diagnostic (``--format json`` for data); exit 1 on an error (``--strict``: on a
+warning too), 2 when a ruleset does not load.
+
+``riskrules test PATH...`` runs every ruleset's ``tests:`` scenarios on every available engine,
+prints a diff per failure and the rule coverage (``--min-coverage 100`` fails below); ``riskrules
+check PATH...`` searches for counterexamples to the ruleset's ``properties:`` and prints the
+smallest as scenarios ready to paste under ``tests:``. Both exit 1 when anything fails.
 """
 
 from __future__ import annotations
@@ -234,6 +246,309 @@ def _score(args: argparse.Namespace) -> int:
     return 0
 
 
+# --------------------------------------------------------------------------- graph
+
+RULESET_GRAPH_FORMATS = ("mermaid", "dot", "graphml", "json", "html")
+"""``riskrules graph`` formats (``json`` is node-link JSON, ``html`` a self-contained page)."""
+
+
+def _add_graph(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser(
+        "graph",
+        help="draw a ruleset's static graph",
+        description=(
+            "Draw the static graph of a ruleset: inputs, rules, findings, hazards and protocols, "
+            "and every edge a scoring could use. The html format is one self-contained page "
+            "(no network access) to explore the graph in a browser."
+        ),
+    )
+    parser.add_argument("ruleset", metavar="PATH", help="ruleset file, directory or built-in name")
+    parser.add_argument(
+        "--format",
+        "-f",
+        choices=RULESET_GRAPH_FORMATS,
+        default="mermaid",
+        help="output format (default: mermaid)",
+    )
+    parser.add_argument(
+        "--output", "-o", metavar="FILE", help="write to FILE instead of standard output"
+    )
+    parser.add_argument("--title", help="title of the html page (default: the ruleset's title)")
+    parser.set_defaults(handler=_graph)
+
+
+def _graph(args: argparse.Namespace) -> int:
+    from .graph import ruleset_graph, to_dot, to_graphml, to_html, to_mermaid, to_node_link_json
+    from .loader import load_ruleset
+
+    ruleset = load_ruleset(args.ruleset)
+    graph = ruleset_graph(ruleset)
+    exporters: dict[str, Callable[[Any], str]] = {
+        "mermaid": to_mermaid,
+        "dot": to_dot,
+        "graphml": to_graphml,
+        "json": lambda g: to_node_link_json(g) + "\n",
+        "html": lambda g: to_html(g, title=args.title or ruleset.title),
+    }
+    text = exporters[args.format](graph)
+    if args.output is None:
+        sys.stdout.write(text)
+    else:
+        Path(args.output).write_text(text, encoding="utf-8")
+    return 0
+
+
+# --------------------------------------------------------------------------- diff
+
+
+def _add_diff(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser(
+        "diff",
+        help="compare two rulesets by meaning",
+        description=(
+            "List what changed from ruleset A to ruleset B, by id: rules, thresholds, points, "
+            "floors, findings, recommendations, bands, caps, parameters, inputs, protocols and "
+            "levels. Layout, comments, key order and file structure are ignored; a rule that "
+            "moved in the list is reported as moved. Exit status: 0 when the two mean the "
+            "same, 1 when they differ, 2 when one does not load."
+        ),
+    )
+    parser.add_argument("a", metavar="A", help="the old ruleset: file, directory or built-in name")
+    parser.add_argument("b", metavar="B", help="the new ruleset: file, directory or built-in name")
+    parser.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text (grouped by section, +/-/~ markers) or json",
+    )
+    parser.set_defaults(handler=_diff)
+
+
+def _diff(args: argparse.Namespace) -> int:
+    from .diff import diff_rulesets
+
+    result = diff_rulesets(args.a, args.b)
+    if args.format == "json":
+        sys.stdout.write(result.to_json())
+    else:
+        sys.stdout.write(result.to_text(args.a, args.b))
+    return 0 if result.identical else 1
+
+
+# --------------------------------------------------------------------------- lint
+
+
+def _add_lint(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser(
+        "lint",
+        help="check rulesets for dead rules, unreachable levels and unused declarations",
+        description=(
+            "Check rulesets statically and print one line per problem, like a compiler: "
+            "FILE:LINE:COL CODE SEVERITY MESSAGE (the codes are explained in docs/lint.md). "
+            "Exit status: 0 when there is no error, 1 when there is one (or, with --strict, a "
+            "warning), 2 when a ruleset does not load."
+        ),
+    )
+    parser.add_argument(
+        "paths", nargs="+", metavar="PATH", help="ruleset file, directory or built-in name"
+    )
+    parser.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text (one line per diagnostic) or json (a list of diagnostic objects)",
+    )
+    parser.add_argument("--strict", action="store_true", help="exit 1 on warnings too")
+    parser.set_defaults(handler=_lint)
+
+
+def _lint(args: argparse.Namespace) -> int:
+    import json
+
+    from .errors import RulesetError
+    from .lint import Diagnostic, lint
+
+    found: dict[Diagnostic, None] = {}
+    unloadable = False
+    for path in args.paths:
+        try:
+            found.update(dict.fromkeys(lint(path)))
+        except RulesetError as exc:
+            sys.stderr.write(f"riskrules: {exc}\n")
+            unloadable = True
+    diagnostics = sorted(found, key=Diagnostic.sort_key)
+    if args.format == "json":
+        sys.stdout.write(json.dumps([d.to_dict() for d in diagnostics], indent=2) + "\n")
+    else:
+        sys.stdout.write("".join(f"{d}\n" for d in diagnostics))
+    if unloadable:
+        return 2
+    failing = ("error", "warning") if args.strict else ("error",)
+    return 1 if any(d.severity in failing for d in diagnostics) else 0
+
+
+# --------------------------------------------------------------------------- test
+
+
+def _add_test(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser(
+        "test",
+        help="run rulesets' scenarios and report rule coverage",
+        description=(
+            "Run every scenario in each ruleset's tests: section on every available engine "
+            "(or those given with --engine), print a diff (expected vs actual) per failure and "
+            "report rule coverage: the rules fired by at least one scenario. Exit status: 0 "
+            "when every scenario passes (and coverage reaches --min-coverage), 1 otherwise, 2 "
+            "when a ruleset does not load."
+        ),
+    )
+    parser.add_argument(
+        "paths", nargs="+", metavar="PATH", help="ruleset file, directory or built-in name"
+    )
+    parser.add_argument(
+        "--engine",
+        action="append",
+        choices=("native", "durable"),
+        help="run on this engine (repeatable; default: every available engine)",
+    )
+    parser.add_argument(
+        "--min-coverage",
+        type=float,
+        default=0.0,
+        metavar="PERCENT",
+        help="fail when a ruleset's rule coverage is below PERCENT (e.g. 100)",
+    )
+    parser.add_argument(
+        "--format", choices=("text", "json"), default="text", help="text (default) or json"
+    )
+    parser.set_defaults(handler=_test)
+
+
+def _test(args: argparse.Namespace) -> int:
+    import json
+
+    from .errors import RulesetError
+    from .loader import load_ruleset
+    from .testing import run_scenarios
+
+    failed = unloadable = False
+    results: list[dict[str, Any]] = []
+    for path in args.paths:
+        try:
+            ruleset = load_ruleset(path)
+        except RulesetError as exc:
+            sys.stderr.write(f"riskrules: {exc}\n")
+            unloadable = True
+            continue
+        outcome = run_scenarios(ruleset, engines=args.engine)
+        enough = outcome.coverage >= args.min_coverage
+        failed = failed or not outcome.passed or not enough
+        if args.format == "json":
+            results.append({"source": path, **outcome.to_dict(), "coverage_ok": enough})
+            continue
+        sys.stdout.write(outcome.to_text(path))
+        if not enough:
+            sys.stdout.write(
+                f"rule coverage {outcome.coverage:.1f}% is below the required "
+                f"{args.min_coverage:g}%\n"
+            )
+    if args.format == "json":
+        data = {"passed": not failed and not unloadable, "min_coverage": args.min_coverage}
+        sys.stdout.write(json.dumps({**data, "rulesets": results}, indent=2) + "\n")
+    if unloadable:
+        return 2
+    return 1 if failed else 0
+
+
+# --------------------------------------------------------------------------- check
+
+
+def _add_check(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser(
+        "check",
+        help="search for counterexamples to rulesets' declared properties",
+        description=(
+            "Search, with hypothesis, for assessments that break the properties declared in "
+            "each ruleset's properties: section (monotone, bounded, "
+            "never_indeterminate_when_complete) and print the smallest counterexample found as "
+            "scenarios ready to paste under tests:. Exit status: 0 when every property holds "
+            "on the examples tried, 1 when one fails, 2 when a ruleset does not load."
+        ),
+    )
+    parser.add_argument(
+        "paths", nargs="+", metavar="PATH", help="ruleset file, directory or built-in name"
+    )
+    parser.add_argument(
+        "--max-examples",
+        type=int,
+        default=100,
+        metavar="N",
+        help="examples to try per property (default: 100)",
+    )
+    parser.add_argument(
+        "--seed", type=int, help="seed of the search (default: a random one, which is printed)"
+    )
+    parser.add_argument(
+        "--engine",
+        choices=("auto", "native", "durable"),
+        default="native",
+        help="rule engine (default: native)",
+    )
+    parser.add_argument(
+        "--param",
+        action="append",
+        type=_param,
+        default=[],
+        metavar="NAME=VALUE",
+        help="check with a ruleset parameter overridden (repeatable)",
+    )
+    parser.add_argument(
+        "--format", choices=("text", "json"), default="text", help="text (default) or json"
+    )
+    parser.set_defaults(handler=_check)
+
+
+def _check(args: argparse.Namespace) -> int:
+    import json
+    import random
+
+    from .errors import RulesetError
+    from .loader import load_ruleset
+    from .testing import check_properties
+
+    if args.max_examples < 1:
+        sys.stderr.write("riskrules: --max-examples must be at least 1\n")
+        return 2
+    seed = random.SystemRandom().randrange(2**32) if args.seed is None else args.seed
+    failed = unloadable = False
+    results: list[dict[str, Any]] = []
+    for path in args.paths:
+        try:
+            ruleset = load_ruleset(path)
+        except RulesetError as exc:
+            sys.stderr.write(f"riskrules: {exc}\n")
+            unloadable = True
+            continue
+        outcome = check_properties(
+            ruleset,
+            max_examples=args.max_examples,
+            seed=seed,
+            engine=args.engine,
+            params=dict(args.param) or None,
+        )
+        failed = failed or not outcome.passed
+        if args.format == "json":
+            results.append({"source": path, **outcome.to_dict()})
+        else:
+            sys.stdout.write(outcome.to_text(path))
+    if args.format == "json":
+        data = {"passed": not failed and not unloadable, "seed": seed, "rulesets": results}
+        sys.stdout.write(json.dumps(data, indent=2) + "\n")
+    if unloadable:
+        return 2
+    return 1 if failed else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand registered."""
     parser = argparse.ArgumentParser(
@@ -243,6 +558,11 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     _add_schema(commands)
     _add_score(commands)
+    _add_graph(commands)
+    _add_diff(commands)
+    _add_lint(commands)
+    _add_test(commands)
+    _add_check(commands)
     return parser
 
 

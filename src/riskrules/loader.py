@@ -11,8 +11,9 @@ Merging: a manifest's ``include:`` paths are relative to the including file. Inc
 first, in the order listed (depth first), then the including file's own entries; a file reached
 twice (a diamond) is merged once. Mapping sections (references, parameters, inputs, hazards,
 protocols) are merged key by key and a key defined twice is an error naming both places; the
-lists (rules, tests) are concatenated in that order. ``ruleset``, ``version``, ``title`` and
-``description`` come from the top file; ``levels`` may be declared by several files if they agree.
+lists (rules, tests, properties) are concatenated in that order. ``ruleset``, ``version``,
+``title`` and ``description`` come from the top file; ``levels`` may be declared by several files
+if they agree.
 """
 
 from __future__ import annotations
@@ -434,7 +435,7 @@ class _Loader:
             if out:
                 merged[section] = out
         rule_ids: dict[str, tuple[int, int]] = {}
-        for section in ("rules", "tests"):
+        for section in ("rules", "tests", "properties"):
             items: list[Any] = []
             for index, doc in enumerate(docs):
                 for j, item in enumerate(doc.data.get(section) or ()):
@@ -622,6 +623,7 @@ _DUMP_ORDER: Final = (
     "rules",
     "protocols",
     "tests",
+    "properties",
 )
 
 

@@ -20,12 +20,15 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    GetJsonSchemaHandler,
     StrictBool,
     StrictFloat,
     StrictInt,
     StrictStr,
     model_validator,
 )
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 from .conditions import (
     NAME_PATTERN,
@@ -45,12 +48,17 @@ from .conditions import (
 
 __all__ = [
     "DEFAULT_LEVELS",
+    "PROPERTY_KINDS",
     "URGENCIES",
+    "Bounded",
     "Expect",
     "Hazard",
     "Input",
     "InvariantError",
+    "Monotone",
+    "NeverIndeterminate",
     "Parameter",
+    "Property",
     "Protocol",
     "Reference",
     "Rule",
@@ -272,6 +280,91 @@ class Scenario(_Model):
     expect: Expect
 
 
+PROPERTY_KINDS: tuple[str, ...] = ("monotone", "bounded", "never_indeterminate_when_complete")
+"""The kinds of property a ruleset may declare; each property is a mapping with one of them."""
+
+
+class Monotone(_Model):
+    """Raising ``input`` (all else equal) never lowers ``hazard``'s level (``decreasing``: never
+    raises it). Without ``hazard`` the property holds for every hazard. Booleans order false
+    before true, enums in their declared order; both values are present (missing data is not a
+    value)."""
+
+    input: DottedName
+    hazard: Id | None = None
+    direction: Literal["increasing", "decreasing"] = "increasing"
+
+
+class Bounded(_Model):
+    """``hazard``'s level never exceeds ``max`` unless the ``unless`` condition is true."""
+
+    hazard: Id
+    max: StrictStr
+    unless: Condition | None = None
+
+
+class NeverIndeterminate(_Model):
+    """When every input a hazard's rules read (directly or through the findings they read) is
+    present, none of its rules is indeterminate. Without ``hazard``, for every hazard."""
+
+    hazard: Id | None = None
+
+
+class Property(_Model):
+    """A property the ruleset must have for every assessment; ``riskrules check`` searches for
+    counterexamples. Exactly one of ``monotone``, ``bounded`` or
+    ``never_indeterminate_when_complete``; the last may be written as a bare string."""
+
+    monotone: Monotone | None = None
+    bounded: Bounded | None = None
+    never_indeterminate_when_complete: NeverIndeterminate | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, data: Any) -> Any:
+        bare = "never_indeterminate_when_complete"
+        if isinstance(data, str):
+            if data == bare:
+                return {bare: {}}
+            raise ValueError(
+                f"a property is a mapping with one of {', '.join(PROPERTY_KINDS)}, or the bare "
+                f"name {bare}; got {data!r}{did_you_mean(data, PROPERTY_KINDS)}"
+            )
+        if isinstance(data, dict) and bare in data and data[bare] is None:
+            return {**data, bare: {}}
+        return data
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Property:
+        used = [kind for kind in PROPERTY_KINDS if getattr(self, kind) is not None]
+        if len(used) != 1:
+            got = ", ".join(used) if used else "none"
+            raise ValueError(
+                f"a property needs exactly one of {', '.join(PROPERTY_KINDS)}; got {got}"
+            )
+        return self
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        schema = handler.resolve_ref_schema(handler(core_schema))
+        schema["minProperties"] = 1
+        schema["maxProperties"] = 1
+        return {"anyOf": [schema, {"const": "never_indeterminate_when_complete", "type": "string"}]}
+
+    @property
+    def kind(self) -> str:
+        """Which kind of property this is (one of :data:`PROPERTY_KINDS`)."""
+        return next(kind for kind in PROPERTY_KINDS if getattr(self, kind) is not None)
+
+    @property
+    def spec(self) -> Monotone | Bounded | NeverIndeterminate:
+        """The property's arguments."""
+        value: Monotone | Bounded | NeverIndeterminate = getattr(self, self.kind)
+        return value
+
+
 class _Sections(_Model):
     description: StrictStr | None = None
     levels: Annotated[tuple[Id, ...], Field(min_length=2)] | None = None
@@ -282,6 +375,7 @@ class _Sections(_Model):
     rules: tuple[Rule, ...] = ()
     protocols: dict[Id, Protocol] = Field(default_factory=dict)
     tests: tuple[Scenario, ...] = ()
+    properties: tuple[Property, ...] = ()
 
 
 class RulesetDocument(_Sections):
@@ -325,8 +419,11 @@ class Ruleset(_Sections):
         return self.levels or DEFAULT_LEVELS
 
     def canonical(self) -> dict[str, Any]:
-        """The canonical JSON form: what the fingerprint hashes (scenarios excluded)."""
-        data = self.model_dump(mode="json", by_alias=True, exclude={"tests"}, exclude_none=True)
+        """The canonical JSON form: what the fingerprint hashes (scenarios and properties
+        excluded: they check the ruleset, they do not change what it scores)."""
+        data = self.model_dump(
+            mode="json", by_alias=True, exclude={"tests", "properties"}, exclude_none=True
+        )
         normalised: dict[str, Any] = _normalise(data)
         return normalised
 
@@ -394,6 +491,7 @@ def _problems(rs: Ruleset) -> Iterator[tuple[Loc, str]]:
         for node, path, _ in walk(rule.when):
             yield from _leaf_problems(rs, node, (*where, "when", *path))
     yield from _scenario_problems(rs, scale)
+    yield from _property_problems(rs, scale)
 
 
 def _reference_problems(rs: Ruleset) -> Iterator[tuple[Loc, str]]:
@@ -570,6 +668,34 @@ def _scenario_problems(rs: Ruleset, scale: tuple[str, ...]) -> Iterator[tuple[Lo
             for j, protocol in enumerate(getattr(expect, key)):
                 if protocol not in rs.protocols:
                     yield (*where, "expect", key, j), _unknown("protocol", protocol, rs.protocols)
+
+
+def _property_problems(rs: Ruleset, scale: tuple[str, ...]) -> Iterator[tuple[Loc, str]]:
+    asserted = {f for r in rs.rules for f in r.then.assert_}
+    for i, prop in enumerate(rs.properties):
+        kind = prop.kind
+        where: Loc = ("properties", i, kind)
+        spec = prop.spec
+        if isinstance(spec, Monotone) and spec.input not in rs.inputs:
+            yield (*where, "input"), _unknown("input", spec.input, rs.inputs)
+        if spec.hazard is not None and spec.hazard not in rs.hazards:
+            yield (*where, "hazard"), _unknown("hazard", spec.hazard, rs.hazards)
+        if not isinstance(spec, Bounded):
+            continue
+        if spec.max not in scale:
+            yield (*where, "max"), _unknown("level", spec.max, scale)
+        if spec.unless is None:
+            continue
+        for node, path, _ in walk(spec.unless):
+            at: Loc = (*where, "unless", *path)
+            if isinstance(node, FindingLeaf):
+                if node.finding not in asserted:
+                    yield (
+                        (*at, "finding"),
+                        _unknown("finding", node.finding, asserted) + " (no rule asserts it)",
+                    )
+            else:
+                yield from _leaf_problems(rs, node, at)
 
 
 def rule_reads(rule: Rule) -> tuple[tuple[str, ...], tuple[tuple[str, bool], ...], tuple[str, ...]]:

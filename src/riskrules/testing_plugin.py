@@ -1,0 +1,144 @@
+"""pytest plugin: ruleset scenarios are test items, so ``pytest rulesets/`` just works.
+
+Registered through the ``pytest11`` entry point. pytest offers it every file it walks; a YAML
+file is collected when it is a riskrules ruleset (a top-level ``ruleset:`` key, or the schema
+comment naming ``ruleset.schema.json``) with a top-level ``tests:`` section. Each scenario
+written in that file becomes one item per engine, named ``file.yaml::scenario name[engine]``.
+
+A scenario runs in the ruleset its file belongs to: a file with ``ruleset:`` is loaded on its
+own (with what it includes); a fragment without it is run inside the ruleset of its directory
+(the file there that no other includes). Scenarios of included files run with those files.
+
+A failure shows the scenario's diff (expected vs actual), not a traceback. Choose engines with
+``--riskrules-engine``; disable the plugin with ``-p no:riskrules``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from .testing import ScenarioRunner
+
+__all__ = ["RulesetFile", "ScenarioFailure", "ScenarioItem"]
+
+_TOP_KEY = r"^{}[ \t]*:"
+_TESTS = re.compile(_TOP_KEY.format("tests"), re.MULTILINE)
+_RULESET = re.compile(_TOP_KEY.format("ruleset"), re.MULTILINE)
+_SCHEMA = re.compile(r"\A(?:\ufeff)?#[^\n]*\$schema=[^\n]*ruleset\.schema\.json")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("riskrules", "riskrules ruleset scenarios")
+    group.addoption(
+        "--riskrules-engine",
+        action="append",
+        choices=("native", "durable"),
+        default=None,
+        help="run ruleset scenarios on this engine (repeatable; default: every available one)",
+    )
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> RulesetFile | None:
+    if file_path.suffix not in (".yaml", ".yml"):
+        return None
+    text = _read(file_path)
+    if text is None or not _TESTS.search(text):
+        return None
+    if not (_RULESET.search(text) or _SCHEMA.match(text)):
+        return None
+    file: RulesetFile = RulesetFile.from_parent(parent, path=file_path)
+    return file
+
+
+class ScenarioFailure(Exception):
+    """A scenario's report contradicted its expectations (or its input did not fit)."""
+
+    def __init__(self, diff: str) -> None:
+        super().__init__(diff)
+        self.diff = diff
+
+
+class RulesetFile(pytest.File):
+    """A ruleset YAML file whose own ``tests:`` scenarios become items."""
+
+    def collect(self) -> Iterator[ScenarioItem]:
+        from .errors import RiskRulesError
+        from .loader import load_ruleset, source_location
+        from .testing import ScenarioRunner, available_engines
+
+        text = _read(self.path) or ""
+        path = self.path
+        with contextlib.suppress(ValueError):  # messages name files as the user typed them
+            path = path.relative_to(self.config.invocation_params.dir)
+        source = path if _RULESET.search(text) else path.parent
+        try:
+            ruleset = load_ruleset(source)
+        except RiskRulesError as exc:
+            raise self.CollectError(str(exc)) from None
+        runner = ScenarioRunner(ruleset)
+        self.config.add_cleanup(runner.close)
+        engines = self.config.getoption("riskrules_engine") or available_engines()
+        mine = self.path.resolve()
+        base = self.config.invocation_params.dir
+        for index, scenario in enumerate(ruleset.tests):
+            where = source_location(ruleset, ("tests", index))
+            if where is None or (base / where.file).resolve() != mine:
+                continue
+            for engine in dict.fromkeys(engines):
+                yield ScenarioItem.from_parent(
+                    self,
+                    name=f"{scenario.name}[{engine}]",
+                    runner=runner,
+                    index=index,
+                    engine=engine,
+                    line=where.line,
+                )
+
+
+class ScenarioItem(pytest.Item):
+    """One scenario on one engine."""
+
+    def __init__(
+        self, *, runner: ScenarioRunner, index: int, engine: str, line: int, **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        self.runner = runner
+        self.index = index
+        self.engine = engine
+        self.line = line
+
+    def runtest(self) -> None:
+        from .errors import RiskRulesError
+
+        try:
+            outcome = self.runner.run(self.index, self.engine)
+        except RiskRulesError as exc:  # e.g. an engine that is not available here
+            raise ScenarioFailure(f"{self.path.name}: scenario {self.name}: {exc}\n") from None
+        if not outcome.passed:
+            raise ScenarioFailure(outcome.diff())
+
+    def repr_failure(
+        self,
+        excinfo: pytest.ExceptionInfo[BaseException],
+        style: Any = None,
+    ) -> Any:
+        if isinstance(excinfo.value, ScenarioFailure):
+            return excinfo.value.diff.rstrip("\n")
+        return super().repr_failure(excinfo, style=style)
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        return self.path, self.line - 1, f"scenario {self.name}"
