@@ -32,7 +32,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from os import PathLike
 from types import TracebackType
-from typing import Any, Literal, Protocol, TypeAlias, cast
+from typing import Any, Literal, Protocol, TypeAlias, cast, overload
 
 from .conditions import FieldLeaf, Truth, fields_read, findings_read, walk
 from .engines.base import Engine, Evaluation, Program
@@ -654,10 +654,77 @@ class Scorer:
             )
         return report
 
-    def score_many(self, assessments: Iterable[Mapping[str, Any]]) -> Iterator[RiskReport]:
-        """Score assessments lazily, one report per assessment, in order."""
+    @overload
+    def score_many(
+        self,
+        assessments: Iterable[Mapping[str, Any]],
+        *,
+        workers: int = ...,
+        chunk_size: int = ...,
+        on_error: Literal["raise"] = ...,
+    ) -> Iterator[RiskReport]: ...
+
+    @overload
+    def score_many(
+        self,
+        assessments: Iterable[Mapping[str, Any]],
+        *,
+        workers: int = ...,
+        chunk_size: int = ...,
+        on_error: Literal["return"],
+    ) -> Iterator[RiskReport | AssessmentError]: ...
+
+    def score_many(
+        self,
+        assessments: Iterable[Mapping[str, Any]],
+        *,
+        workers: int = 1,
+        chunk_size: int = 256,
+        on_error: Literal["raise", "return"] = "raise",
+    ) -> Iterator[RiskReport] | Iterator[RiskReport | AssessmentError]:
+        """Score assessments lazily, one result per assessment, in order.
+
+        ``workers > 1`` scores in that many processes, each compiling the ruleset once; chunks
+        of ``chunk_size`` assessments travel to them, at most two chunks per worker in flight, so
+        memory stays constant however long the input. ``on_error="return"`` yields the
+        AssessmentError of a bad assessment in its place instead of raising it, so one bad
+        record does not end the stream.
+        """
+        if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+            raise ValueError(f"workers must be a positive integer, not {workers!r}")
+        if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
+            raise ValueError(f"chunk_size must be a positive integer, not {chunk_size!r}")
+        if on_error not in ("raise", "return"):
+            raise ValueError(f"on_error must be 'raise' or 'return', not {on_error!r}")
+        if self._closed:
+            raise EngineError("this Scorer is closed")
+        if workers == 1:
+            return self._score_serial(assessments, on_error)
+        from .cohort import score_parallel
+
+        return score_parallel(
+            self._ruleset,
+            self._params,
+            self._engine_name,
+            assessments,
+            workers=workers,
+            chunk_size=chunk_size,
+            on_error=on_error,
+        )
+
+    def _score_serial(
+        self, assessments: Iterable[Mapping[str, Any]], on_error: str
+    ) -> Iterator[RiskReport | AssessmentError]:
         for assessment in assessments:
-            yield self.score(assessment)
+            if on_error == "raise":
+                yield self.score(assessment)
+                continue
+            try:
+                report = self.score(assessment)
+            except AssessmentError as exc:
+                yield exc
+            else:
+                yield report
 
     def close(self) -> None:
         """Release engine resources; the Scorer cannot score afterwards. Idempotent.
