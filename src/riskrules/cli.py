@@ -128,6 +128,21 @@ def _param(text: str) -> tuple[str, Any]:
     return name.strip(), value
 
 
+ENGINE_CHOICES = ("auto", "native", "durable")
+
+
+def _add_engine(parser: argparse.ArgumentParser, *, default: str, help: str) -> None:
+    """The ``--engine`` option shared by the scoring subcommands."""
+    parser.add_argument("--engine", choices=ENGINE_CHOICES, default=default, help=help)
+
+
+def _add_params(parser: argparse.ArgumentParser, flag: str, *, help: str) -> None:
+    """A repeatable ``NAME=VALUE`` parameter override option (``--param`` and variants)."""
+    parser.add_argument(
+        flag, action="append", type=_param, default=[], metavar="NAME=VALUE", help=help
+    )
+
+
 def _add_score(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser(
         "score",
@@ -147,20 +162,12 @@ def _add_score(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="PATH|NAME",
         help="ruleset file, directory or built-in name (default: default)",
     )
-    parser.add_argument(
-        "--engine",
-        choices=("auto", "native", "durable"),
+    _add_engine(
+        parser,
         default="auto",
         help="rule engine (default: auto = durable where available, else native)",
     )
-    parser.add_argument(
-        "--param",
-        action="append",
-        type=_param,
-        default=[],
-        metavar="NAME=VALUE",
-        help="override a ruleset parameter (repeatable)",
-    )
+    _add_params(parser, "--param", help="override a ruleset parameter (repeatable)")
     parser.add_argument(
         "--format",
         choices=("json", "text"),
@@ -497,20 +504,8 @@ def _add_check(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--seed", type=int, help="seed of the search (default: a random one, which is printed)"
     )
-    parser.add_argument(
-        "--engine",
-        choices=("auto", "native", "durable"),
-        default="native",
-        help="rule engine (default: native)",
-    )
-    parser.add_argument(
-        "--param",
-        action="append",
-        type=_param,
-        default=[],
-        metavar="NAME=VALUE",
-        help="check with a ruleset parameter overridden (repeatable)",
-    )
+    _add_engine(parser, default="native", help="rule engine (default: native)")
+    _add_params(parser, "--param", help="check with a ruleset parameter overridden (repeatable)")
     parser.add_argument(
         "--format", choices=("text", "json"), default="text", help="text (default) or json"
     )
@@ -579,25 +574,9 @@ def _add_compare(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "--cohort", required=True, metavar="COHORT", help="cohort file (.jsonl, .csv, .parquet)"
     )
     parser.add_argument("--id-column", default="id", help="the cohort's id column (default: id)")
-    parser.add_argument(
-        "--engine", choices=("auto", "native", "durable"), default="auto", help="rule engine"
-    )
-    parser.add_argument(
-        "--param-a",
-        action="append",
-        type=_param,
-        default=[],
-        metavar="NAME=VALUE",
-        help="override a parameter of ruleset A (repeatable)",
-    )
-    parser.add_argument(
-        "--param-b",
-        action="append",
-        type=_param,
-        default=[],
-        metavar="NAME=VALUE",
-        help="override a parameter of ruleset B (repeatable)",
-    )
+    _add_engine(parser, default="auto", help="rule engine")
+    _add_params(parser, "--param-a", help="override a parameter of ruleset A (repeatable)")
+    _add_params(parser, "--param-b", help="override a parameter of ruleset B (repeatable)")
     parser.add_argument(
         "--format", choices=("text", "json"), default="text", help="text (default) or json"
     )
@@ -660,21 +639,12 @@ def _add_sweep(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="NAME=START:STOP:STEP|A,B,C",
         help="a parameter to sweep, STOP included (give it once or twice)",
     )
-    parser.add_argument(
-        "--set",
-        action="append",
-        type=_param,
-        default=[],
-        metavar="NAME=VALUE",
-        help="fix another parameter for the whole sweep (repeatable)",
-    )
+    _add_params(parser, "--set", help="fix another parameter for the whole sweep (repeatable)")
     parser.add_argument(
         "--cohort", required=True, metavar="COHORT", help="cohort file (.jsonl, .csv, .parquet)"
     )
     parser.add_argument("--id-column", default="id", help="the cohort's id column (default: id)")
-    parser.add_argument(
-        "--engine", choices=("auto", "native", "durable"), default="auto", help="rule engine"
-    )
+    _add_engine(parser, default="auto", help="rule engine")
     parser.add_argument(
         "--format", choices=("text", "json"), default="text", help="text (default) or json"
     )
@@ -730,20 +700,12 @@ def _add_batch(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="PATH|NAME",
         help="ruleset file, directory or built-in name (default: default)",
     )
-    parser.add_argument(
-        "--engine",
-        choices=("auto", "native", "durable"),
+    _add_engine(
+        parser,
         default="auto",
         help="rule engine (default: auto = durable where available, else native)",
     )
-    parser.add_argument(
-        "--param",
-        action="append",
-        type=_param,
-        default=[],
-        metavar="NAME=VALUE",
-        help="override a ruleset parameter (repeatable)",
-    )
+    _add_params(parser, "--param", help="override a ruleset parameter (repeatable)")
     parser.add_argument("--out", required=True, metavar="RESULTS", help="result file to write")
     parser.add_argument(
         "--format",
@@ -879,12 +841,7 @@ def _add_serve(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="PATH|NAME",
         help="ruleset file, directory or built-in name (default: default)",
     )
-    parser.add_argument(
-        "--engine",
-        choices=("auto", "native", "durable"),
-        default="auto",
-        help="rule engine (default: auto)",
-    )
+    _add_engine(parser, default="auto", help="rule engine (default: auto)")
     parser.add_argument(
         "--config", metavar="FILE", help="JSON/YAML file: audience, issuers and their JWKS"
     )
