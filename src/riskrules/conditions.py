@@ -28,6 +28,7 @@ from pydantic import (
 
 __all__ = [
     "COMPARISON_OPS",
+    "NEGATED_OP",
     "OPERATORS",
     "All",
     "AnyOf",
@@ -79,6 +80,20 @@ class ParamRef(_Node):
 Operand: TypeAlias = Scalar | ParamRef
 
 COMPARISON_OPS = ("gt", "gte", "lt", "lte")
+NEGATED_OP = {
+    "eq": "ne",
+    "ne": "eq",
+    "gt": "lte",
+    "lte": "gt",
+    "gte": "lt",
+    "lt": "gte",
+    "in": "not_in",
+    "not_in": "in",
+    "present": "absent",
+    "absent": "present",
+}
+"""``not {field: x, op: v}`` is ``{field: x, NEGATED_OP[op]: v}`` in Kleene logic too (both are
+unknown when x is missing). ``between`` has no single-operator negation."""
 OPERATORS = ("eq", "ne", "gt", "gte", "lt", "lte", "in", "not_in", "between", "present", "absent")
 
 

@@ -36,6 +36,7 @@ from typing import Any, Literal, TypeAlias
 import networkx as nx
 
 from .conditions import (
+    NEGATED_OP,
     All,
     AnyOf,
     AtLeast,
@@ -558,20 +559,6 @@ class _Solver:
 
 # --------------------------------------------------------------------------- canonical conditions
 
-_NEGATED_OP = {
-    "eq": "ne",
-    "ne": "eq",
-    "gt": "lte",
-    "lte": "gt",
-    "gte": "lt",
-    "lt": "gte",
-    "in": "not_in",
-    "not_in": "in",
-    "present": "absent",
-    "absent": "present",
-}
-"""``not {x: op v}`` is ``{x: negated v}`` in Kleene logic too (both unknown when x is missing)."""
-
 
 def _norm(value: Any) -> Any:
     if isinstance(value, ParamRef):
@@ -612,7 +599,7 @@ def _canonical(cond: Condition, positive: bool = True) -> Any:
         if not positive:
             if op == "between":
                 return ("not", ("field", cond.field, op, value))
-            op = _NEGATED_OP[op]
+            op = NEGATED_OP[op]
         return ("field", cond.field, op, value)
     if isinstance(cond, FindingLeaf):
         return ("finding", cond.finding) if positive else ("not", ("finding", cond.finding))

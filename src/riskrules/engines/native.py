@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any, ClassVar, TypeAlias
 
 from ..conditions import (
+    NEGATED_OP,
     All,
     AnyOf,
     AtLeast,
@@ -201,20 +202,8 @@ def compile(program: Program) -> NativeEngine:
 # where it flips the operator, so no closure ever negates. Finding reads inside ``all``/``any``
 # are read straight from the value list instead of through a closure call.
 
-_NEGATED_OP = {
-    "eq": "ne",
-    "ne": "eq",
-    "gt": "lte",
-    "lte": "gt",
-    "gte": "lt",
-    "lt": "gte",
-    "in": "not_in",
-    "not_in": "in",
-    "between": "outside",
-    "outside": "between",
-    "present": "absent",
-    "absent": "present",
-}
+_NEGATED_OP = {**NEGATED_OP, "between": "outside", "outside": "between"}
+"""``outside`` is the engine's own negation of ``between``."""
 
 
 def _compile(cond: Condition, fid: Mapping[str, int], negated: bool = False) -> Compiled:
