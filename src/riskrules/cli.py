@@ -201,19 +201,10 @@ def _read_assessment(source: str) -> Any:
     except UnicodeDecodeError as exc:
         raise _BadInput(f"{where}: not UTF-8 text ({exc.reason})") from None
 
-    def pairs(items: list[tuple[str, object]]) -> dict[str, object]:
-        obj: dict[str, object] = {}
-        for key, value in items:
-            if key in obj:
-                raise ValueError(f"duplicate key {key!r}")
-            obj[key] = value
-        return obj
-
-    def constant(name: str) -> object:
-        raise ValueError(f"{name} is not a JSON number")
+    from .cohort import strict_json_loads
 
     try:
-        return json.loads(text, object_pairs_hook=pairs, parse_constant=constant)
+        return strict_json_loads(text)
     except json.JSONDecodeError as exc:
         raise _BadInput(f"{where}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
     except ValueError as exc:

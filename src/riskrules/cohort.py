@@ -132,6 +132,12 @@ def _record_id(value: Any) -> str | None:
 # --------------------------------------------------------------------------- readers
 
 
+def strict_json_loads(text: str) -> Any:
+    """``json.loads`` that rejects duplicate keys and NaN/Infinity (ValueError), so that an
+    assessment never silently keeps the last of two values or a non-finite number."""
+    return json.loads(text, object_pairs_hook=_json_object, parse_constant=_json_constant)
+
+
 def _json_object(items: list[tuple[str, Any]]) -> dict[str, Any]:
     obj: dict[str, Any] = {}
     for key, value in items:
@@ -154,9 +160,7 @@ def _read_jsonl(path: Path, id_column: str) -> Iterator[Record]:
             where = f"line {lineno}"
             try:
                 text = raw.decode("utf-8")
-                obj = json.loads(
-                    text, object_pairs_hook=_json_object, parse_constant=_json_constant
-                )
+                obj = strict_json_loads(text)
             except UnicodeDecodeError as exc:
                 error = AssessmentError("", None, f"{where}: not UTF-8 text ({exc.reason})")
                 yield Record(index, None, UnreadableRecord(error))
