@@ -34,8 +34,8 @@ from typing import Any
 
 import riskrules
 from riskrules import Scorer, load_ruleset
-from riskrules.cohort import score_file
-from riskrules.synth import synthesize, write_synthetic
+from riskrules.research._cohort import score_file
+from riskrules.research._synth import synthesize, write_synthetic
 
 
 def engines() -> list[str]:
@@ -61,6 +61,7 @@ def run(n: int, quick: bool) -> dict[str, Any]:
     from distributed import Client, LocalCluster
 
     import riskrules.dask as rdask
+    from riskrules.research import _dask as _dask_impl
 
     ruleset = load_ruleset("default")
     results: list[dict[str, Any]] = []
@@ -98,7 +99,7 @@ def run(n: int, quick: bool) -> dict[str, Any]:
         )  # fmt: skip
         with cluster, Client(cluster) as client:
             for engine in engines():
-                client.run(rdask._clear_cache)
+                client.run(_dask_impl._clear_cache)
 
                 def dask_parquet(engine: str = engine) -> int:
                     frame = rdask.read_cohort(parquet, ruleset, engine=engine).compute()
@@ -107,7 +108,7 @@ def run(n: int, quick: bool) -> dict[str, Any]:
                 add(engine, "dask parquet", dask_parquet)
 
             if not quick or n <= 5000:
-                client.run(rdask._clear_cache)
+                client.run(_dask_impl._clear_cache)
 
                 def dask_sequence() -> int:
                     bag = db.from_sequence(records, npartitions=8)

@@ -13,7 +13,7 @@ absolute numbers are noisy. Baselines:
   without the engine wrapper (session pool, locks, status bookkeeping). Wrapper overhead is the
   ratio of the durable engine's ``run`` to it.
 * ``naive loop``: pure Python that re-evaluates every rule with the reference interpreter
-  (``riskrules.conditions.evaluate``) until nothing new fires: what a first implementation
+  (``riskrules.ruleset.evaluate``) until nothing new fires: what a first implementation
   would do. Like the engines it reports fired rules; it computes no indeterminate statuses.
 """
 
@@ -36,13 +36,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import riskrules
 from riskrules import Ruleset, Scorer, load_ruleset
-from riskrules.conditions import Truth, evaluate
-from riskrules.engines import native
-from riskrules.engines.base import Program
+from riskrules.engines import _native as native
+from riskrules.engines._base import Program
+from riskrules.ruleset._conditions import Truth, evaluate
 from synthetic import generate_assessments, generate_ruleset
 
 try:
-    from riskrules.engines import durable
+    from riskrules.engines import _durable as durable
 except ImportError:  # Python 3.13+: durable-rules does not build
     durable = None  # type: ignore[assignment]
 

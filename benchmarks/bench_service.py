@@ -29,7 +29,7 @@ import jwt
 import uvicorn
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from riskrules.service import SERVICE_ID, ServiceConfig, create_app
+from riskrules.ehr._service import SERVICE_ID, ServiceConfig, create_app
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 ISSUER = "https://ehr.example.org"

@@ -1,6 +1,6 @@
 """Hypothesis strategies for valid rulesets and for assessments that fit them.
 
-``rulesets()`` draws whole :class:`riskrules.spec.Ruleset` objects: inputs of every type with
+``rulesets()`` draws whole :class:`riskrules.Ruleset` objects: inputs of every type with
 bounds, parameters, hazards with bands, caps, priorities and band recommendations, protocols with
 urgencies, and rules whose conditions use every operator and connective. Findings chain across
 *layers*: each rule gets a layer, a finding's layer is the highest layer of the rules asserting
@@ -21,8 +21,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from riskrules.conditions import FieldLeaf, ParamRef, walk
-from riskrules.spec import DEFAULT_LEVELS, URGENCIES, Input, Ruleset
+from riskrules.ruleset._conditions import FieldLeaf, ParamRef, walk
+from riskrules.ruleset._spec import DEFAULT_LEVELS, URGENCIES, Input, Ruleset
 
 __all__ = ["assessments", "default_params", "rulesets"]
 

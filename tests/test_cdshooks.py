@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from riskrules import RiskReport, Scorer, synthesize
-from riskrules.cdshooks import OVERRIDE_REASONS, SUMMARY_LIMIT, cards
+from riskrules.ehr._cdshooks import OVERRIDE_REASONS, SUMMARY_LIMIT, cards
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 

@@ -17,7 +17,7 @@ from hypothesis import given, settings
 import strategies
 from riskrules import AssessmentError, RiskRulesError, Scorer, load_ruleset
 from riskrules.cli import main
-from riskrules.cohort import (
+from riskrules.research._cohort import (
     Progress,
     Record,
     UnreadableRecord,
@@ -26,7 +26,7 @@ from riskrules.cohort import (
     report_row,
     result_columns,
 )
-from riskrules.synth import write_synthetic
+from riskrules.research._synth import write_synthetic
 
 RULESET = load_ruleset("default")
 HAZARDS = list(RULESET.hazards)

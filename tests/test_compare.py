@@ -19,13 +19,13 @@ from sklearn.metrics import cohen_kappa_score  # type: ignore[import-untyped]
 
 from riskrules import Ruleset, RulesetError, compare, load_ruleset, sweep
 from riskrules.cli import main
-from riskrules.compare import cohens_kappa, parse_values, weighted_kappa
 from riskrules.errors import RiskRulesError
+from riskrules.research._compare import cohens_kappa, parse_values, weighted_kappa
 
 LEVELS = ("low", "moderate", "high", "critical")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # the package's ``compare`` attribute is the function; the module is reached by name
-compare_module = importlib.import_module("riskrules.compare")
+compare_module = importlib.import_module("riskrules.research._compare")
 
 
 def label_ruleset(reads: str) -> Ruleset:

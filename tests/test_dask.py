@@ -18,8 +18,9 @@ from distributed import Client, LocalCluster
 
 import riskrules.dask as rdask
 from riskrules import AssessmentError, Scorer, load_ruleset
-from riskrules.cohort import iter_records, report_row
-from riskrules.synth import write_synthetic
+from riskrules.research import _dask as _dask_impl
+from riskrules.research._cohort import iter_records, report_row
+from riskrules.research._synth import write_synthetic
 
 N = 300
 ENGINE = "native"
@@ -70,8 +71,8 @@ def _quiet() -> dict[str, Any]:
 @pytest.fixture
 def fresh(client: Client) -> Client:
     """The client, with every worker's compiled-ruleset cache emptied."""
-    client.run(rdask._clear_cache)
-    rdask._clear_cache()
+    client.run(_dask_impl._clear_cache)
+    _dask_impl._clear_cache()
     return client
 
 

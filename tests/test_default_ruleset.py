@@ -23,8 +23,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from riskrules import AssessmentError, Ruleset, Scorer, load_ruleset
-from riskrules.spec import Expect, Input, Scenario
-from riskrules.testing import check_expect, run_scenarios
+from riskrules.ruleset._spec import Expect, Input, Scenario
+from riskrules.testing._runner import check_expect, run_scenarios
 
 ROOT = Path(__file__).resolve().parent.parent
 RULESETS = ROOT / "rulesets"
@@ -42,7 +42,7 @@ HAZARD_FILES = (
 _DURABLE = (
     sys.version_info < (3, 13)
     and importlib.util.find_spec("durable") is not None
-    and importlib.util.find_spec("riskrules.engines.durable") is not None
+    and importlib.util.find_spec("riskrules.engines._durable") is not None
 )
 ENGINES = ("native", "durable") if _DURABLE else ("native",)
 """Every engine that can run here: durable-rules builds on CPython 3.11/3.12 only."""

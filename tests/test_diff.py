@@ -14,9 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from riskrules import RulesetDiff, diff_rulesets, dump_ruleset, load_ruleset
+from riskrules.authoring._diff import SECTIONS, Change
 from riskrules.cli import main
-from riskrules.diff import SECTIONS, Change
-from riskrules.spec import Ruleset
+from riskrules.ruleset._spec import Ruleset
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT = load_ruleset("default")

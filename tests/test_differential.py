@@ -3,8 +3,8 @@
 Three implementations are compared on the same (ruleset, assessments) pairs:
 
 * the native engine (the fast one, under test here);
-* a slow reference written below that follows the semantics in :mod:`riskrules.engines.base`
-  literally, with :func:`riskrules.conditions.evaluate` and plain sets;
+* a slow reference written below that follows the semantics in :mod:`riskrules.engines._base`
+  literally, with :func:`riskrules.ruleset.evaluate` and plain sets;
 * the durable-rules engine, wherever its module exists and durable-rules imports.
 """
 
@@ -19,15 +19,15 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from riskrules.conditions import Truth, evaluate
-from riskrules.engines import native
-from riskrules.engines.base import Evaluation, Program
-from riskrules.spec import Ruleset
+from riskrules.engines import _native as native
+from riskrules.engines._base import Evaluation, Program
+from riskrules.ruleset._conditions import Truth, evaluate
+from riskrules.ruleset._spec import Ruleset
 from strategies import assessments, default_params, rulesets
 
 
 def reference(program: Program, facts: Mapping[str, Any]) -> Evaluation:
-    """The semantics of :mod:`riskrules.engines.base`, transcribed step by step."""
+    """The semantics of :mod:`riskrules.engines._base`, transcribed step by step."""
     rules = program.rules
     asserted: set[str] = set()
     possible: set[str] = set()
@@ -88,9 +88,9 @@ def _durable() -> ModuleType | None:
     """The durable engine module, when it exists and durable-rules is installed."""
     if importlib.util.find_spec("durable") is None:
         return None
-    if importlib.util.find_spec("riskrules.engines.durable") is None:
+    if importlib.util.find_spec("riskrules.engines._durable") is None:
         return None
-    return importlib.import_module("riskrules.engines.durable")
+    return importlib.import_module("riskrules.engines._durable")
 
 
 DURABLE = _durable()

@@ -1,7 +1,7 @@
 """The durable-rules engine: hand-written cases, value encodings, sessions, threads and memory.
 
 Every case also runs on the native engine, the reference implementation of
-:mod:`riskrules.engines.base`, and both must agree exactly (``fired`` and ``status``);
+:mod:`riskrules.engines._base`, and both must agree exactly (``fired`` and ``status``);
 ``tests/test_differential.py`` compares them on generated rulesets. This module needs
 durable-rules, which does not build on CPython 3.13+ (``conftest.py`` leaves it out there).
 """
@@ -23,11 +23,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from riskrules import load_ruleset
-from riskrules.conditions import Truth, evaluate
-from riskrules.engines import durable, native
-from riskrules.engines.base import Evaluation, Program
+from riskrules.engines import _durable as durable
+from riskrules.engines import _native as native
+from riskrules.engines._base import Evaluation, Program
 from riskrules.errors import EngineError
-from riskrules.spec import Ruleset
+from riskrules.ruleset._conditions import Truth, evaluate
+from riskrules.ruleset._spec import Ruleset
 from strategies import assessments, default_params, rulesets
 
 T, U, F = Truth.TRUE, Truth.UNKNOWN, Truth.FALSE
@@ -431,9 +432,9 @@ def test_direct_runner_fires_like_the_engine() -> None:
 _CHURN = """
 import gc
 from riskrules import Scorer
-from riskrules.engines import durable
-from riskrules.engines.base import Program
-from riskrules.spec import Ruleset
+from riskrules.engines import _durable as durable
+from riskrules.engines._base import Program
+from riskrules.ruleset._spec import Ruleset
 
 def rss_mb():
     with open("/proc/self/statm") as fh:
@@ -582,7 +583,7 @@ def test_unvalidated_facts_raise_engine_error_without_the_value(
 
 def test_importing_riskrules_leaves_durable_unimported() -> None:
     code = (
-        "import sys, riskrules, riskrules.scoring, riskrules.engines.durable\n"
+        "import sys, riskrules, riskrules.scoring, riskrules.engines._durable\n"
         "print(sorted(m for m in sys.modules if m.startswith('durable')))"
     )
     out = subprocess.run(

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 import riskrules
 from riskrules import AssessmentError, RiskRulesError, Ruleset, Scorer
-from riskrules.fhir import (
+from riskrules.ehr._fhir import (
     HAZARD_SYSTEM,
     RISK_PROBABILITY_CODES,
     RISK_PROBABILITY_SYSTEM,
@@ -28,7 +28,7 @@ from riskrules.fhir import (
     observations,
     risk_assessment,
 )
-from riskrules.instruments import INSTRUMENTS, assessment_from_items
+from riskrules.ehr._instruments import INSTRUMENTS, assessment_from_items
 
 MAPPINGS = {m.instrument: m for m in load_mappings().values()}
 YES_NO = "http://terminology.hl7.org/CodeSystem/v2-0136"

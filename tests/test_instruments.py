@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 import riskrules
 from riskrules import AssessmentError
-from riskrules.instruments import (
+from riskrules.ehr._instruments import (
     INSTRUMENTS,
     assessment_from_items,
     score_audit,

@@ -16,9 +16,9 @@ from hypothesis import strategies as st
 
 import riskrules
 from riskrules import Diagnostic, RulesetError, Scorer, lint, load_ruleset
+from riskrules.authoring._lint import CHECKS
 from riskrules.cli import main
-from riskrules.engines.base import stratify
-from riskrules.lint import CHECKS
+from riskrules.engines._base import stratify
 from strategies import assessments, rulesets
 
 ROOT = Path(__file__).resolve().parents[1]

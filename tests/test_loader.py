@@ -11,8 +11,10 @@ from typing import Any
 import pytest
 import yaml
 
-from riskrules import Ruleset, RulesetError, dump_ruleset, load_ruleset, loader, safeyaml
-from riskrules.loader import SourceLocation, source_files, source_location
+from riskrules import Ruleset, RulesetError, dump_ruleset, load_ruleset
+from riskrules.ruleset import _loader as loader
+from riskrules.ruleset import _safeyaml as safeyaml
+from riskrules.ruleset._loader import SourceLocation, source_files, source_location
 
 DATA = Path(__file__).parent / "data"
 CASELOAD = DATA / "caseload.yaml"

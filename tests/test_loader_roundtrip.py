@@ -21,7 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from riskrules import Ruleset, dump_ruleset, load_ruleset
-from riskrules.spec import DEFAULT_LEVELS, URGENCIES
+from riskrules.ruleset._spec import DEFAULT_LEVELS, URGENCIES
 
 DATA = Path(__file__).parent / "data"
 CASELOAD = DATA / "caseload.yaml"

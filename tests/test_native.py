@@ -1,6 +1,6 @@
 """The native engine on hand-written rulesets whose outcome is worked out by hand.
 
-Each case states the semantics it pins down (see :mod:`riskrules.engines.base`). The same cases run
+Each case states the semantics it pins down (see :mod:`riskrules.engines._base`). The same cases run
 against the durable engine wherever it is available, so both engines are held to them.
 """
 
@@ -17,11 +17,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from riskrules.conditions import Truth
-from riskrules.engines import native
-from riskrules.engines.base import Engine, Evaluation, Program
+from riskrules.engines import _native as native
+from riskrules.engines._base import Engine, Evaluation, Program
 from riskrules.errors import EngineError
-from riskrules.spec import Ruleset
+from riskrules.ruleset._conditions import Truth
+from riskrules.ruleset._spec import Ruleset
 from strategies import assessments, default_params, rulesets
 
 T, U, F = Truth.TRUE, Truth.UNKNOWN, Truth.FALSE
@@ -38,7 +38,7 @@ def _engines() -> list[str]:
     names = ["native"]
     if (
         importlib.util.find_spec("durable") is not None
-        and importlib.util.find_spec("riskrules.engines.durable") is not None
+        and importlib.util.find_spec("riskrules.engines._durable") is not None
     ):
         names.append("durable")
     return names
@@ -47,7 +47,7 @@ def _engines() -> list[str]:
 @pytest.fixture(params=_engines())
 def compile_(request: pytest.FixtureRequest) -> Iterator[Callable[[Program], Engine]]:
     """The engine module's ``compile``; engines built through it are closed afterwards."""
-    module = importlib.import_module(f"riskrules.engines.{request.param}")
+    module = importlib.import_module(f"riskrules.engines._{request.param}")
     built: list[Engine] = []
 
     def build(program: Program) -> Engine:

@@ -14,9 +14,14 @@ from hypothesis.errors import NoSuchExample
 
 from riskrules import AssessmentError, RiskRulesError, RulesetError, Scorer, load_ruleset
 from riskrules.cli import main
-from riskrules.loader import dump_ruleset, ruleset_json_schema
-from riskrules.spec import Bounded, Monotone, NeverIndeterminate
-from riskrules.testing import assessments, check_properties, describe_property, run_scenarios
+from riskrules.ruleset._loader import dump_ruleset, ruleset_json_schema
+from riskrules.ruleset._spec import Bounded, Monotone, NeverIndeterminate
+from riskrules.testing._runner import (
+    assessments,
+    check_properties,
+    describe_property,
+    run_scenarios,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT = load_ruleset("default")

@@ -25,10 +25,10 @@ from riskrules import (
     Scorer,
     score,
 )
-from riskrules import scoring as scoring_module
-from riskrules.conditions import FieldLeaf, FindingLeaf, walk
-from riskrules.engines.base import Evaluation, Program
-from riskrules.spec import URGENCIES
+from riskrules.engines._base import Evaluation, Program
+from riskrules.ruleset._conditions import FieldLeaf, FindingLeaf, walk
+from riskrules.ruleset._spec import URGENCIES
+from riskrules.scoring import _scorer as scoring_module
 from scoring_examples import HEAVY, demo_data, demo_ruleset
 from strategies import assessments, rulesets
 

@@ -19,7 +19,7 @@ import uvicorn
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from riskrules import Scorer
-from riskrules.service import (
+from riskrules.ehr._service import (
     SERVICE_ID,
     ConfigError,
     ReplayCache,

@@ -12,7 +12,7 @@ import pytest
 
 from riskrules import Scorer, load_ruleset
 from riskrules.cli import main
-from riskrules.synth import ID_PREFIX, synthesize, write_synthetic
+from riskrules.research._synth import ID_PREFIX, synthesize, write_synthetic
 
 RULESET = load_ruleset("default")
 

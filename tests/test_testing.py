@@ -15,8 +15,8 @@ import yaml
 from riskrules import Ruleset, Scorer, load_ruleset
 from riskrules.cli import main
 from riskrules.errors import EngineError
-from riskrules.spec import Expect
-from riskrules.testing import (
+from riskrules.ruleset._spec import Expect
+from riskrules.testing._runner import (
     Mismatch,
     available_engines,
     check_expect,

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from riskrules import load_ruleset
-from riskrules.loader import ruleset_json_schema
+from riskrules.ruleset._loader import ruleset_json_schema
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -26,9 +26,10 @@ PROBE = """
 import json, sys
 import riskrules
 from importlib import resources
-from riskrules.loader import source_files
+from riskrules.ruleset._loader import source_files
 ruleset = riskrules.load_ruleset("default")
-schema = resources.files("riskrules").joinpath("schemas", "ruleset.schema.json").read_text("utf-8")
+data = resources.files("riskrules").joinpath("_data")
+schema = data.joinpath("schemas", "ruleset.schema.json").read_text("utf-8")
 json.dump(
     {
         "package": riskrules.__file__,
@@ -62,13 +63,17 @@ def test_the_wheel_contains_the_data_files(wheel: Path) -> None:
     rulesets = sorted(p.name for p in (ROOT / "rulesets").glob("*.yaml"))
     assert "default.yaml" in rulesets
     for name in rulesets:
-        assert f"riskrules/rulesets/{name}" in names
-    assert "riskrules/schemas/ruleset.schema.json" in names
+        assert f"riskrules/_data/rulesets/{name}" in names
+    assert "riskrules/_data/schemas/ruleset.schema.json" in names
     assert "riskrules/py.typed" in names
-    assert "riskrules/loader.py" in names
+    assert "riskrules/ruleset/_loader.py" in names
+    assert "riskrules/_data/fhir_mappings/audit_c.json" in names
+    assert "riskrules/_data/graph_viewer.html" in names
+    assert "_riskrules_pytestplugin.py" in names
     entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
     text = zipfile.ZipFile(wheel).read(entry_points).decode()
     assert "riskrules = riskrules.cli:main" in text
+    assert "riskrules = _riskrules_pytestplugin" in text
 
 
 def test_the_installed_wheel_loads_the_built_in_default(wheel: Path, tmp_path: Path) -> None:
@@ -93,7 +98,7 @@ def test_the_installed_wheel_loads_the_built_in_default(wheel: Path, tmp_path: P
     assert Path(report["package"]).is_relative_to(purelib)
     assert report["files"], "no source files recorded"
     for name in report["files"]:
-        assert Path(name).is_relative_to(purelib / "riskrules" / "rulesets"), name
+        assert Path(name).is_relative_to(purelib / "riskrules" / "_data" / "rulesets"), name
     assert report["fingerprint"] == load_ruleset("default").fingerprint
     assert report["schema"] == ruleset_json_schema()
 

@@ -2,7 +2,26 @@
 
 ``RiskRulesError`` is the root; callers that only want "did riskrules reject this" catch it.
 Errors carry structured attributes (file, line, path, field, ...) so that tools can act on them,
-and a one-line ``str()`` that a person can act on.
+and a one-line ``str()`` that a person can act on. Every class here is exported at the top level
+(``riskrules.RulesetError``)::
+
+    RiskRulesError
+    ├── RulesetError            a ruleset did not load (file:line:col, YAML path, rule id)
+    ├── InvariantError          a broken cross-reference inside a ruleset (also a ValueError;
+    │                           the loader turns it into a located RulesetError)
+    ├── AssessmentError         an assessment does not fit the ruleset (field, value, constraint)
+    ├── RecordError             a cohort record that does not fit: file, index, record id (wraps
+    │                           the record's AssessmentError)
+    ├── EngineError             a rule engine failed or is not available
+    ├── NotRecommendedError     ``explain()`` of a protocol the report does not recommend
+    │                           (also a KeyError)
+    ├── FhirReferenceError      a reference, date or option for the FHIR export is unacceptable
+    │                           (also a ValueError)
+    ├── ConfigError             the CDS Hooks service's configuration is unusable
+    └── ScenarioFailure         a ruleset scenario failed under the pytest plugin
+
+Exceptions used only as private control flow inside one module (never seen by a caller) stay
+beside the code that raises and catches them.
 """
 
 from __future__ import annotations
@@ -11,9 +30,15 @@ from typing import Any
 
 __all__ = [
     "AssessmentError",
+    "ConfigError",
     "EngineError",
+    "FhirReferenceError",
+    "InvariantError",
+    "NotRecommendedError",
+    "RecordError",
     "RiskRulesError",
     "RulesetError",
+    "ScenarioFailure",
 ]
 
 
@@ -106,3 +131,60 @@ class AssessmentError(RiskRulesError):
 
 class EngineError(RiskRulesError):
     """A rule engine failed or is not available (e.g. durable-rules on Python 3.13+)."""
+
+
+class InvariantError(RiskRulesError, ValueError):
+    """A broken cross-reference invariant at ``loc`` (a path inside the merged ruleset).
+
+    Raised inside model validation (hence a ``ValueError``); the loader reports it as a
+    :class:`RulesetError` located at ``loc``.
+    """
+
+    def __init__(self, loc: tuple[str | int, ...], message: str) -> None:
+        super().__init__(message)
+        self.loc = loc
+        self.message = message
+
+
+class RecordError(RiskRulesError):
+    """A cohort record that does not fit the ruleset, located by file, record index and id."""
+
+    def __init__(self, source: str, index: int, record_id: str | None, error: AssessmentError):
+        self.source = source
+        self.index = index
+        self.record_id = record_id
+        self.error = error
+        super().__init__(self.__str__())
+
+    def __str__(self) -> str:
+        who = f"record {self.index}" + ("" if self.record_id is None else f" (id {self.record_id})")
+        return f"{self.source}: {who}: {self.error}"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (RecordError, (self.source, self.index, self.record_id, self.error))
+
+
+class NotRecommendedError(RiskRulesError, KeyError):
+    """``explain()`` was asked about a protocol the report does not recommend."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class FhirReferenceError(RiskRulesError, ValueError):
+    """A reference, date or option given to the FHIR export is not acceptable."""
+
+
+class ConfigError(RiskRulesError):
+    """The CDS Hooks service configuration is unusable (message names the file and key)."""
+
+
+class ScenarioFailure(RiskRulesError):
+    """A ruleset scenario contradicted its expectations under the pytest plugin.
+
+    ``diff`` is the expected-against-actual text that pytest shows instead of a traceback.
+    """
+
+    def __init__(self, diff: str) -> None:
+        super().__init__(diff)
+        self.diff = diff

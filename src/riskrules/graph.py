@@ -41,11 +41,11 @@ from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 
-from .conditions import fields_read, findings_read
+from riskrules.ruleset._conditions import fields_read, findings_read
 
 if TYPE_CHECKING:
-    from .report import RiskReport
-    from .spec import Ruleset
+    from riskrules.report import RiskReport
+    from riskrules.ruleset._spec import Ruleset
 
 __all__ = [
     "explain_paths",
@@ -533,6 +533,8 @@ def to_html(graph: nx.DiGraph[str], title: str | None = None) -> str:
         attrs = graph.graph
         name = " ".join(str(attrs[k]) for k in ("ruleset", "version") if k in attrs)
         title = f"riskrules graph: {name}" if name else "riskrules graph"
-    template = resources.files("riskrules").joinpath("graph_viewer.html").read_text("utf-8")
+    template = (
+        resources.files("riskrules").joinpath("_data", "graph_viewer.html").read_text("utf-8")
+    )
     fills = {"@@TITLE@@": html.escape(title), "@@DATA@@": _script_json(html_payload(graph, title))}
     return re.sub("@@TITLE@@|@@DATA@@", lambda m: fills[m.group(0)], template)

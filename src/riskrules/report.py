@@ -19,13 +19,12 @@ from typing import TYPE_CHECKING, TypeAlias
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StrictBool, StrictFloat, StrictInt
 
-from .errors import RiskRulesError
-from .graph import explain_paths, node_text, provenance_graph
+from riskrules.errors import NotRecommendedError, RiskRulesError
 
 if TYPE_CHECKING:
     import networkx as nx
 
-    from .spec import Ruleset
+    from riskrules.ruleset._spec import Ruleset
 
 __all__ = [
     "DISCLAIMER",
@@ -131,13 +130,6 @@ class Explanation(_Frozen):
         return self.text
 
 
-class NotRecommendedError(RiskRulesError, KeyError):
-    """``explain()`` was asked about a protocol the report does not recommend."""
-
-    def __str__(self) -> str:
-        return str(self.args[0]) if self.args else ""
-
-
 class RiskReport(_Frozen):
     """The result of scoring one assessment against one ruleset.
 
@@ -180,6 +172,8 @@ class RiskReport(_Frozen):
         """The provenance graph (built on first use): inputs -> rules -> findings -> hazards ->
         protocols, only for the rules that fired. Export it with ``riskrules.to_mermaid``,
         ``to_dot``, ``to_graphml`` or ``to_node_link_json``. Treat it as read-only."""
+        from riskrules.graph import provenance_graph  # networkx loads only when asked
+
         return provenance_graph(self, self._require_ruleset())
 
     def to_text(self) -> str:
@@ -235,6 +229,8 @@ class RiskReport(_Frozen):
         Raises NotRecommendedError (a KeyError and a RiskRulesError) when the protocol was not
         recommended.
         """
+        from riskrules.graph import explain_paths, node_text
+
         self.recommendation(protocol_id)
         graph = self.graph
         target = f"protocol:{protocol_id}"

@@ -29,9 +29,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
-from ..conditions import Condition, Truth, findings_read, resolve_params
-from ..errors import RulesetError
-from ..spec import Input, Ruleset
+from riskrules.errors import RulesetError
+from riskrules.ruleset._conditions import Condition, Truth, findings_read, resolve_params
+from riskrules.ruleset._spec import Input, Ruleset
 
 __all__ = ["CompiledRule", "Engine", "Evaluation", "Program"]
 

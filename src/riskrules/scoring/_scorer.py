@@ -34,11 +34,11 @@ from os import PathLike
 from types import TracebackType
 from typing import Any, Literal, Protocol, TypeAlias, cast, overload
 
-from .conditions import FieldLeaf, Truth, fields_read, findings_read, walk
-from .engines.base import Engine, Evaluation, Program
-from .errors import AssessmentError, EngineError, RiskRulesError, RulesetError
-from .report import RiskReport, RulesetInfo
-from .spec import URGENCIES, Input, Ruleset, did_you_mean
+from riskrules.engines._base import Engine, Evaluation, Program
+from riskrules.errors import AssessmentError, EngineError, RiskRulesError, RulesetError
+from riskrules.report import RiskReport, RulesetInfo
+from riskrules.ruleset._conditions import FieldLeaf, Truth, fields_read, findings_read, walk
+from riskrules.ruleset._spec import URGENCIES, Input, Ruleset, did_you_mean
 
 __all__ = ["ENGINES", "Scorer", "score"]
 
@@ -539,7 +539,7 @@ class _EngineModule(Protocol):
 
 
 def _engine_module(name: str) -> _EngineModule:
-    return cast(_EngineModule, importlib.import_module(f"{__package__}.engines.{name}"))
+    return cast(_EngineModule, importlib.import_module(f"riskrules.engines._{name}"))
 
 
 def compile_engine(name: str, program: Program) -> Engine:
@@ -569,7 +569,7 @@ def compile_engine(name: str, program: Program) -> Engine:
 def _load(source: Any) -> Ruleset:
     if isinstance(source, Ruleset):
         return source
-    from .loader import load_ruleset
+    from riskrules.ruleset._loader import load_ruleset
 
     return load_ruleset(source)
 
@@ -700,7 +700,7 @@ class Scorer:
             raise EngineError("this Scorer is closed")
         if workers == 1:
             return self._score_serial(assessments, on_error)
-        from .cohort import score_parallel
+        from riskrules.research._cohort import score_parallel
 
         return score_parallel(
             self._ruleset,

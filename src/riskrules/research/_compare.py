@@ -41,9 +41,9 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 
 from pydantic import BaseModel, ConfigDict, StrictFloat, StrictInt
 
-from .errors import AssessmentError, RiskRulesError
-from .scoring import Scorer, _load
-from .spec import Ruleset
+from riskrules.errors import AssessmentError, RiskRulesError
+from riskrules.ruleset._spec import Ruleset
+from riskrules.scoring._scorer import Scorer, _load
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -132,7 +132,7 @@ def _records(
     """
     if isinstance(cohort, str | PathLike):
         try:
-            from .cohort import iter_records
+            from riskrules.research._cohort import iter_records
         except ImportError:  # pragma: no cover - the cohort reader ships with this module
             raise RiskRulesError("reading cohort files needs riskrules.cohort") from None
         for record in iter_records(cohort, ruleset=ruleset, id_column=id_column):

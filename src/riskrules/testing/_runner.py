@@ -1,29 +1,4 @@
-"""Testing rulesets: scenario runs with rule coverage, hypothesis strategies, property checks.
-
-A ruleset's ``tests:`` scenarios say what the rules must make of worked examples;
-:func:`run_scenarios` scores each of them on every engine, compares the reports with the
-expectations and measures which rules some scenario fires (``riskrules test``, and the pytest
-plugin in :mod:`riskrules.testing_plugin`). A ruleset's ``properties:`` say what must hold for
-*every* assessment; :func:`check_properties` searches for counterexamples with hypothesis and
-turns the smallest one found into scenarios ready to paste under ``tests:`` (``riskrules check``).
-
-:func:`assessments` is the hypothesis strategy behind the search, for researchers' own tests::
-
-    from hypothesis import given
-    from riskrules import Scorer, load_ruleset
-    from riskrules.testing import assessments
-
-    ruleset = load_ruleset("default")
-    scorer = Scorer(ruleset)
-
-    @given(assessments(ruleset))
-    def test_reports_are_complete_or_say_what_is_missing(assessment):
-        report = scorer.score(assessment)
-        assert all(h.complete or h.missing for h in report.hazards.values())
-
-hypothesis is needed only for :func:`assessments` and :func:`check_properties` (install the
-``testing`` extra); ``import riskrules`` never imports it.
-"""
+"""The scenario runner, property checks and hypothesis strategies behind riskrules.testing."""
 
 from __future__ import annotations
 
@@ -37,8 +12,10 @@ from os import PathLike
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeAlias
 
-from . import safeyaml
-from .conditions import (
+from riskrules.errors import AssessmentError, EngineError, RiskRulesError
+from riskrules.report import RiskReport
+from riskrules.ruleset import _safeyaml as safeyaml
+from riskrules.ruleset._conditions import (
     Condition,
     FieldLeaf,
     FindingLeaf,
@@ -48,11 +25,8 @@ from .conditions import (
     fields_read,
     walk,
 )
-from .errors import AssessmentError, EngineError, RiskRulesError
-from .loader import SourceLocation, load_ruleset, source_location
-from .report import RiskReport
-from .scoring import Scorer, bind_params
-from .spec import (
+from riskrules.ruleset._loader import SourceLocation, load_ruleset, source_location
+from riskrules.ruleset._spec import (
     Bounded,
     Expect,
     Input,
@@ -62,6 +36,7 @@ from .spec import (
     Ruleset,
     Scenario,
 )
+from riskrules.scoring._scorer import Scorer, bind_params
 
 if TYPE_CHECKING:
     from hypothesis.strategies import DrawFn, SearchStrategy

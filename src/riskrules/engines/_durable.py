@@ -1,4 +1,4 @@
-"""The durable-rules engine: a :class:`~riskrules.engines.base.Program` run on durable's Rete.
+"""The durable-rules engine: a :class:`~riskrules.engines._base.Program` run on durable's Rete.
 
 Every use of durable-rules (its C extension ``durable_rules_engine``) lives in this module and is
 imported lazily by :func:`compile`, so riskrules imports and works where durable-rules does not
@@ -34,7 +34,7 @@ has a large ``cap``, so all its matches in a batch arrive as one action message.
 
 How an assessment runs
 ----------------------
-The definite and possible passes of :mod:`riskrules.engines.base` run in Python rounds; within a
+The definite and possible passes of :mod:`riskrules.engines._base` run in Python rounds; within a
 round durable matches every pattern of the groups concerned against that round's facts (asserted in
 one batch) and the matches are collected synchronously by draining the session's actions in the
 calling thread. No durable ``Host``, dispatcher or timer thread is involved. After round 0 only the
@@ -68,7 +68,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeAlias
 
-from ..conditions import (
+from riskrules.engines._base import Evaluation, Program
+from riskrules.errors import EngineError
+from riskrules.ruleset._conditions import (
     All,
     AnyOf,
     AtLeast,
@@ -81,8 +83,6 @@ from ..conditions import (
     findings_read,
     walk,
 )
-from ..errors import EngineError
-from .base import Evaluation, Program
 
 __all__ = ["MAX_SESSIONS", "DurableEngine", "compile"]
 
@@ -959,7 +959,7 @@ class _Session:
 
 
 def _evaluate(session: _Session, plan: _Plan, fields: tuple[list[int], list[int]]) -> Evaluation:
-    """The semantics of :mod:`riskrules.engines.base`, with durable doing every match.
+    """The semantics of :mod:`riskrules.engines._base`, with durable doing every match.
 
     Within a stratum, same-stratum findings are read positively only and finding values only
     grow, so a rule that matched stays matched: sets of matches simply accumulate.
@@ -1029,7 +1029,7 @@ def _release(mod: Any, handle: int, sessions: list[_Session]) -> None:
 
 
 class DurableEngine:
-    """A :class:`~riskrules.engines.base.Program` compiled to durable-rules; thread-safe.
+    """A :class:`~riskrules.engines._base.Program` compiled to durable-rules; thread-safe.
 
     Build it with :func:`compile`; call :meth:`close` (or drop it) to release the native
     ruleset and its sessions.
@@ -1068,7 +1068,7 @@ class DurableEngine:
         return len(self._plan.definitions)
 
     def run(self, facts: Mapping[str, Any]) -> Evaluation:
-        """Run one assessment's facts to the fixpoint; see :mod:`riskrules.engines.base`."""
+        """Run one assessment's facts to the fixpoint; see :mod:`riskrules.engines._base`."""
         fields = _encode(self._plan, facts)
         session = self._acquire()
         ok = False

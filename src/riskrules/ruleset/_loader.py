@@ -34,8 +34,9 @@ from typing import Annotated, Any, Final, NamedTuple, Union, get_args, get_origi
 
 from pydantic import BaseModel, ValidationError
 
-from . import safeyaml
-from .conditions import (
+from riskrules.errors import RulesetError
+from riskrules.ruleset import _safeyaml as safeyaml
+from riskrules.ruleset._conditions import (
     NAME_PATTERN,
     OPERATORS,
     TAG_PREFIX,
@@ -46,9 +47,8 @@ from .conditions import (
     FindingLeaf,
     Not,
 )
-from .errors import RulesetError
-from .safeyaml import Loc, Node, format_path, locate
-from .spec import InvariantError, Ruleset, RulesetDocument
+from riskrules.ruleset._safeyaml import Loc, Node, format_path, locate
+from riskrules.ruleset._spec import InvariantError, Ruleset, RulesetDocument
 
 __all__ = [
     "MAX_FILE_BYTES",
@@ -152,10 +152,10 @@ def _size(n: int) -> str:
 
 def _builtin_root() -> Traversable | None:
     """The built-in rulesets: package data in a wheel, else the source tree's ``rulesets/``."""
-    packaged = resources.files("riskrules").joinpath("rulesets")
+    packaged = resources.files("riskrules").joinpath("_data", "rulesets")
     if packaged.is_dir():
         return packaged
-    tree = Path(__file__).resolve().parents[2] / "rulesets"
+    tree = Path(__file__).resolve().parents[3] / "rulesets"
     return tree if tree.is_dir() else None
 
 

@@ -1,6 +1,6 @@
 """The native engine: a pure-Python stratified fixpoint over conditions compiled to closures.
 
-It implements exactly the semantics documented in :mod:`riskrules.engines.base` and runs on
+It implements exactly the semantics documented in :mod:`riskrules.engines._base` and runs on
 every supported Python. Work is done once at compile time so that scoring is cheap:
 
 * each condition becomes a tree of small closures over three-valued ints (0 FALSE, 1 UNKNOWN,
@@ -22,7 +22,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, ClassVar, TypeAlias
 
-from ..conditions import (
+from riskrules.engines._base import Evaluation, Program
+from riskrules.errors import EngineError
+from riskrules.ruleset._conditions import (
     NEGATED_OP,
     All,
     AnyOf,
@@ -35,8 +37,6 @@ from ..conditions import (
     Truth,
     findings_read,
 )
-from ..errors import EngineError
-from .base import Evaluation, Program
 
 __all__ = ["NativeEngine", "compile"]
 
@@ -52,10 +52,10 @@ _TRUTHS = (Truth.FALSE, Truth.UNKNOWN, Truth.TRUE)
 
 
 class NativeEngine:
-    """A :class:`~riskrules.engines.base.Program` compiled to closures; see the module docstring.
+    """A :class:`~riskrules.engines._base.Program` compiled to closures; see the module docstring.
 
     Build it with :func:`compile`; ``run(facts)`` returns an
-    :class:`~riskrules.engines.base.Evaluation`. Safe to share across threads.
+    :class:`~riskrules.engines._base.Evaluation`. Safe to share across threads.
     """
 
     name: ClassVar[str] = "native"
@@ -117,7 +117,7 @@ class NativeEngine:
         self._closed = False
 
     def run(self, facts: Mapping[str, Any]) -> Evaluation:
-        """Run one assessment's facts to the fixpoint; see :mod:`riskrules.engines.base`."""
+        """Run one assessment's facts to the fixpoint; see :mod:`riskrules.engines._base`."""
         if self._closed:
             raise EngineError("the native engine was closed and cannot score any more")
         try:

@@ -28,9 +28,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, NamedTuple, NoReturn, TextIO
 
-from .errors import AssessmentError, EngineError, RiskRulesError
-from .report import RiskReport
-from .spec import Input, Ruleset
+from riskrules.errors import AssessmentError, EngineError, RecordError, RiskRulesError
+from riskrules.report import RiskReport
+from riskrules.ruleset._spec import Input, Ruleset
 
 __all__ = [
     "FORMATS",
@@ -489,7 +489,7 @@ _worker_scorer: Any = None
 
 
 def _start_worker(ruleset: Ruleset, params: dict[str, Any], engine: str) -> None:
-    from .scoring import Scorer
+    from riskrules.scoring._scorer import Scorer
 
     global _worker_scorer
     _worker_scorer = Scorer(ruleset, engine=engine, params=params)
@@ -632,24 +632,6 @@ class Progress:
 
 
 # --------------------------------------------------------------------------- batch
-
-
-class RecordError(RiskRulesError):
-    """A cohort record that does not fit the ruleset, located by file, record index and id."""
-
-    def __init__(self, source: str, index: int, record_id: str | None, error: AssessmentError):
-        self.source = source
-        self.index = index
-        self.record_id = record_id
-        self.error = error
-        super().__init__(self.__str__())
-
-    def __str__(self) -> str:
-        who = f"record {self.index}" + ("" if self.record_id is None else f" (id {self.record_id})")
-        return f"{self.source}: {who}: {self.error}"
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (RecordError, (self.source, self.index, self.record_id, self.error))
 
 
 class BatchSummary(NamedTuple):

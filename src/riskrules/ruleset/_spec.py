@@ -30,7 +30,8 @@ from pydantic import (
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
-from .conditions import (
+from riskrules.errors import InvariantError
+from riskrules.ruleset._conditions import (
     NAME_PATTERN,
     All,
     AnyOf,
@@ -79,15 +80,6 @@ DottedName: TypeAlias = Annotated[str, Field(pattern=NAME_PATTERN)]
 Number: TypeAlias = StrictInt | StrictFloat
 Text: TypeAlias = Annotated[str, Field(min_length=1)]
 Loc: TypeAlias = tuple[str | int, ...]
-
-
-class InvariantError(ValueError):
-    """A broken cross-reference invariant at ``loc`` (a path inside the merged ruleset)."""
-
-    def __init__(self, loc: Loc, message: str) -> None:
-        super().__init__(message)
-        self.loc = loc
-        self.message = message
 
 
 class _Model(BaseModel):

@@ -39,7 +39,7 @@ from yaml.events import (
     StreamStartEvent,
 )
 
-from .errors import RulesetError
+from riskrules.errors import RulesetError
 
 __all__ = [
     "MAX_DEPTH",

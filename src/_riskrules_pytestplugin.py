@@ -1,9 +1,12 @@
 """pytest plugin: ruleset scenarios are test items, so ``pytest rulesets/`` just works.
 
-Registered through the ``pytest11`` entry point. pytest offers it every file it walks; a YAML
-file is collected when it is a riskrules ruleset (a top-level ``ruleset:`` key, or the schema
-comment naming ``ruleset.schema.json``) with a top-level ``tests:`` section. Each scenario
-written in that file becomes one item per engine, named ``file.yaml::scenario name[engine]``.
+Registered through the ``pytest11`` entry point. This module is top-level and imports nothing
+of riskrules until pytest offers it a ruleset file to collect, so a project that merely has
+riskrules installed pays nothing for the plugin at pytest start-up. pytest offers it every file
+it walks; a YAML file is collected when it is a riskrules ruleset (a top-level ``ruleset:`` key,
+or the schema comment naming ``ruleset.schema.json``) with a top-level ``tests:`` section. Each
+scenario written in that file becomes one item per engine, named
+``file.yaml::scenario name[engine]``.
 
 A scenario runs in the ruleset its file belongs to: a file with ``ruleset:`` is loaded on its
 own (with what it includes); a fragment without it is run inside the ruleset of its directory
@@ -24,9 +27,9 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from .testing import ScenarioRunner
+    from riskrules.testing import ScenarioRunner
 
-__all__ = ["RulesetFile", "ScenarioFailure", "ScenarioItem"]
+__all__ = ["RulesetFile", "ScenarioItem"]
 
 _TOP_KEY = r"^{}[ \t]*:"
 _TESTS = re.compile(_TOP_KEY.format("tests"), re.MULTILINE)
@@ -64,21 +67,13 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> RulesetFil
     return file
 
 
-class ScenarioFailure(Exception):
-    """A scenario's report contradicted its expectations (or its input did not fit)."""
-
-    def __init__(self, diff: str) -> None:
-        super().__init__(diff)
-        self.diff = diff
-
-
 class RulesetFile(pytest.File):
     """A ruleset YAML file whose own ``tests:`` scenarios become items."""
 
     def collect(self) -> Iterator[ScenarioItem]:
-        from .errors import RiskRulesError
-        from .loader import load_ruleset, source_location
-        from .testing import ScenarioRunner, available_engines
+        from riskrules.errors import RiskRulesError
+        from riskrules.ruleset import load_ruleset, source_location
+        from riskrules.testing import ScenarioRunner, available_engines
 
         text = _read(self.path) or ""
         path = self.path
@@ -122,7 +117,7 @@ class ScenarioItem(pytest.Item):
         self.line = line
 
     def runtest(self) -> None:
-        from .errors import RiskRulesError
+        from riskrules.errors import RiskRulesError, ScenarioFailure
 
         try:
             outcome = self.runner.run(self.index, self.engine)
@@ -136,6 +131,8 @@ class ScenarioItem(pytest.Item):
         excinfo: pytest.ExceptionInfo[BaseException],
         style: Any = None,
     ) -> Any:
+        from riskrules.errors import ScenarioFailure
+
         if isinstance(excinfo.value, ScenarioFailure):
             return excinfo.value.diff.rstrip("\n")
         return super().repr_failure(excinfo, style=style)

@@ -35,7 +35,7 @@ from typing import Any, Literal, TypeAlias
 
 import networkx as nx
 
-from .conditions import (
+from riskrules.ruleset._conditions import (
     NEGATED_OP,
     All,
     AnyOf,
@@ -51,9 +51,9 @@ from .conditions import (
     params_used,
     walk,
 )
-from .loader import load_ruleset, source_location
-from .safeyaml import format_path
-from .spec import Input, Ruleset, did_you_mean
+from riskrules.ruleset._loader import load_ruleset, source_location
+from riskrules.ruleset._safeyaml import format_path
+from riskrules.ruleset._spec import Input, Ruleset, did_you_mean
 
 __all__ = ["CHECKS", "Diagnostic", "Severity", "lint"]
 

@@ -25,9 +25,9 @@ from typing import Any, Literal, TypeAlias
 
 from pydantic import BaseModel, ConfigDict
 
-from .loader import load_ruleset
-from .safeyaml import format_path
-from .spec import Ruleset
+from riskrules.ruleset._loader import load_ruleset
+from riskrules.ruleset._safeyaml import format_path
+from riskrules.ruleset._spec import Ruleset
 
 __all__ = ["SECTIONS", "Change", "RulesetDiff", "RulesetSide", "diff_rulesets"]
 

@@ -1,0 +1,68 @@
+"""``riskrules schema``: the JSON Schema of ruleset files."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from riskrules.cli._options import Commands
+from riskrules.ruleset import ruleset_json_schema
+
+SCHEMAS: dict[str, Callable[[], str]] = {"ruleset": ruleset_json_schema}
+"""Schema name -> function returning its JSON text."""
+SCHEMA_FILE = "schemas/{name}.schema.json"
+"""Where each schema is committed, relative to the repository root."""
+
+
+def add_schema(commands: Commands) -> None:
+    parser = commands.add_parser(
+        "schema",
+        help="print or write the JSON Schema of a ruleset file",
+        description="Generate the JSON Schema that ruleset YAML files are written against.",
+    )
+    parser.add_argument("name", choices=sorted(SCHEMAS), help="which schema")
+    parser.add_argument(
+        "--output",
+        "-o",
+        metavar="PATH",
+        help="write the schema to PATH instead of standard output",
+    )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help=(
+            "do not write; exit 1 if PATH (default: schemas/<name>.schema.json) differs from "
+            "the generated schema"
+        ),
+    )
+    parser.set_defaults(handler=_schema)
+
+
+def _schema(args: argparse.Namespace) -> int:
+    text = SCHEMAS[args.name]()
+    target: str | None = args.output
+    if target is None and args.check:
+        target = SCHEMA_FILE.format(name=args.name)
+    if args.check:
+        assert target is not None
+        try:
+            current = Path(target).read_text(encoding="utf-8")
+        except OSError:
+            current = None
+        if current != text:
+            state = "is missing" if current is None else "is stale"
+            sys.stderr.write(
+                f"{target} {state}; regenerate it with: "
+                f"riskrules schema {args.name} --output {target}\n"
+            )
+            return 1
+        return 0
+    if target is None:
+        sys.stdout.write(text)
+        return 0
+    path = Path(target)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return 0

@@ -1,0 +1,246 @@
+"""CDS Hooks cards from a RiskReport: what an EHR shows a clinician, with the reasons.
+
+:func:`cards` turns a report into CDS Hooks 2.0 cards (plain dicts, ready for JSON). It needs no
+web framework; the optional HTTP service lives in :mod:`riskrules.service`.
+
+Decisions (see docs/cds-hooks.md):
+
+- One card per hazard whose level is at the second level of the scale or above (``moderate``
+  in the default scale). Hazards below that level that are *incomplete* and could reach it
+  (``possible_level``) share one last ``info`` card listing their missing inputs, so missing
+  information is never shown as low risk and unassessed hazards do not crowd the screen.
+- ``indicator`` by level: the top level of the scale is ``critical``, the one below it is
+  ``warning``, every other level (and an incomplete hazard's card) is ``info``. In the default
+  scale: moderate -> info, high -> warning, critical -> critical.
+- Order: hazard ``priority`` (highest first, so crisis comes first), then level (highest first),
+  then the ruleset's hazard order; the incomplete-hazards card comes last.
+- Every ``uuid`` is a UUID5 of the ruleset fingerprint, the hazard and (for suggestions) the
+  protocol, so the same report always gives byte-identical cards.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from riskrules.report import RiskReport
+
+if TYPE_CHECKING:
+    from riskrules.ruleset._spec import Ruleset
+
+__all__ = ["OVERRIDE_REASONS", "OVERRIDE_SYSTEM", "SUMMARY_LIMIT", "cards"]
+
+SUMMARY_LIMIT = 140
+"""CDS Hooks asks for summaries shorter than 140 characters."""
+
+OVERRIDE_SYSTEM = "https://riskrules.example.org/CodeSystem/override-reason"
+"""The code system of :data:`OVERRIDE_REASONS`."""
+
+OVERRIDE_REASONS: tuple[tuple[str, str], ...] = (
+    ("already-addressed", "Already addressed (plan or referral in place)"),
+    ("information-outdated", "Assessment information is outdated"),
+    ("clinical-judgement", "Clinical judgement differs"),
+    ("not-applicable", "Not applicable to this situation"),
+)
+"""The coded reasons a clinician may give for dismissing a card (code, display)."""
+
+_NAMESPACE = uuid.UUID("0f4d6c1e-7a35-5c2e-9a8b-3d1f2b6e4c70")
+
+
+def _uid(*parts: str) -> str:
+    return str(uuid.uuid5(_NAMESPACE, "\x1f".join(parts)))
+
+
+def _clip(text: str) -> str:
+    if len(text) < SUMMARY_LIMIT:
+        return text
+    return text[: SUMMARY_LIMIT - 2].rstrip() + "…"
+
+
+def _indicator(rank: int, top: int) -> str:
+    if rank >= top:
+        return "critical"
+    if rank == top - 1:
+        return "warning"
+    return "info"
+
+
+def _scale(report: RiskReport, ruleset: Ruleset | None) -> tuple[str, ...]:
+    if ruleset is not None:
+        return ruleset.scale
+    seen: list[str] = []
+    for hazard in report.hazards.values():
+        for level in (hazard.level, hazard.possible_level):
+            if level not in seen:
+                seen.append(level)
+    return ("low", "moderate", "high", "critical") if len(seen) <= 4 else tuple(seen)
+
+
+def cards(
+    report: RiskReport,
+    *,
+    ruleset: Ruleset | None = None,
+    source_label: str | None = None,
+    links_base: str | None = None,
+) -> list[dict[str, Any]]:
+    """CDS Hooks cards for ``report``: one per hazard at moderate or above, then one for the
+    incomplete hazards below it (if any).
+
+    ``ruleset`` defaults to the ruleset the report was scored with (a report rebuilt from JSON
+    carries none: then titles and citations come from the report alone). ``source_label``
+    replaces the default "<ruleset title> <version>". ``links_base`` makes protocol links
+    absolute (``<links_base>/protocols/<id>``); without it, no protocol links are given.
+    """
+    rs = ruleset if ruleset is not None else report._ruleset
+    scale = _scale(report, rs)
+    rank = {level: i for i, level in enumerate(scale)}
+    top = len(scale) - 1
+    threshold = 1
+    info = report.ruleset
+    label = source_label or (f"{rs.title} {info.version}" if rs else f"{info.id} {info.version}")
+    hazard_of = {f.rule: f.hazard for f in report.fired}
+
+    chosen: list[tuple[tuple[int, int, int], str]] = []
+    pending: list[str] = []
+    for position, (hid, result) in enumerate(report.hazards.items()):
+        level_rank = rank.get(result.level, 0)
+        if level_rank >= threshold:
+            priority = rs.hazards[hid].priority if rs and hid in rs.hazards else 0
+            chosen.append(((-priority, -level_rank, position), hid))
+        elif not result.complete and rank.get(result.possible_level, 0) >= threshold:
+            pending.append(hid)
+    chosen.sort()
+
+    out: list[dict[str, Any]] = []
+    for _, hid in chosen:
+        result = report.hazards[hid]
+        level_rank = rank.get(result.level, 0)
+        firings = [f for f in report.fired if f.hazard == hid]
+        recs = [
+            r for r in report.recommendations if any(hazard_of.get(b) == hid for b in r.because)
+        ]
+        summary = f"{result.title}: {result.level} risk"
+        if not result.complete:
+            summary += f" (incomplete, could reach {result.possible_level})"
+        card: dict[str, Any] = {
+            "uuid": _uid(info.fingerprint, "card", hid),
+            "summary": _clip(summary),
+            "indicator": _indicator(level_rank, top),
+            "detail": _detail(report, hid, firings, recs, rs),
+            "source": _source(label, hid, firings, rs),
+        }
+        if recs:
+            card["suggestions"] = [
+                {
+                    "label": _clip(f"{rec.title} ({rec.urgency})"),
+                    "uuid": _uid(info.fingerprint, "suggestion", hid, rec.protocol),
+                    "isRecommended": True,
+                }
+                for rec in recs
+            ]
+            card["selectionBehavior"] = "any"
+            if links_base:
+                base = links_base.rstrip("/")
+                card["links"] = [
+                    {
+                        "label": _clip(rec.title),
+                        "url": f"{base}/protocols/{rec.protocol}",
+                        "type": "absolute",
+                    }
+                    for rec in recs
+                ]
+        card["overrideReasons"] = _override_reasons()
+        out.append(card)
+    if pending:
+        out.append(_incomplete_card(report, pending, label))
+    return out
+
+
+def _override_reasons() -> list[dict[str, str]]:
+    return [
+        {"code": code, "system": OVERRIDE_SYSTEM, "display": display}
+        for code, display in OVERRIDE_REASONS
+    ]
+
+
+def _incomplete_card(report: RiskReport, pending: list[str], label: str) -> dict[str, Any]:
+    """One info card for the hazards below moderate that missing inputs keep from being ruled
+    out: an unassessed hazard is shown as unknown, never as low."""
+    info = report.ruleset
+    lines = ["Not ruled out: these hazards lack inputs and could reach a higher level.", ""]
+    for hid in pending:
+        result = report.hazards[hid]
+        missing = ", ".join(f"`{name}`" for name in result.missing)
+        lines.append(
+            f"- **{result.title}**: {result.level} so far, could reach "
+            f"**{result.possible_level}**; missing: {missing}"
+        )
+    lines += ["", f"Ruleset {info.id} {info.version} ({info.fingerprint[:12]}).", ""]
+    lines.append(f"_{report.disclaimer}_")
+    return {
+        "uuid": _uid(info.fingerprint, "incomplete", *pending),
+        "summary": _clip(f"Incomplete assessment: {len(pending)} hazard(s) not ruled out"),
+        "indicator": "info",
+        "detail": "\n".join(lines),
+        "source": {"label": label},
+        "overrideReasons": _override_reasons(),
+    }
+
+
+def _citations(hid: str, firings: list[Any], rs: Ruleset | None) -> list[tuple[str, str | None]]:
+    """(citation, url) of the references cited by the hazard's fired rules, in firing order."""
+    if rs is None:
+        return []
+    source_of = {rule.id: rule.source for rule in rs.rules}
+    seen: list[str] = []
+    for firing in firings:
+        ref = source_of.get(firing.rule)
+        if ref and ref in rs.references and ref not in seen:
+            seen.append(ref)
+    return [(rs.references[r].citation.strip(), rs.references[r].url) for r in seen]
+
+
+def _source(label: str, hid: str, firings: list[Any], rs: Ruleset | None) -> dict[str, Any]:
+    source: dict[str, Any] = {"label": label}
+    cited = _citations(hid, firings, rs)
+    url = next((u for _, u in cited if u), None)
+    if url:
+        source["url"] = url
+    source["topic"] = {"system": "https://riskrules.example.org/hazard", "code": hid}
+    return source
+
+
+def _detail(
+    report: RiskReport, hid: str, firings: list[Any], recs: list[Any], rs: Ruleset | None
+) -> str:
+    result = report.hazards[hid]
+    info = report.ruleset
+    lines = [
+        f"**{result.title}**: level **{result.level}** (score {result.score})",
+        "",
+    ]
+    if firings:
+        lines.append("Reasons:")
+        for firing in firings:
+            read = ", ".join(sorted(firing.reads)) or "findings only"
+            lines.append(f"- {firing.because} _(rule `{firing.rule}`; reads: {read})_")
+        lines.append("")
+    if not result.complete:
+        lines.append(
+            f"Incomplete: could reach **{result.possible_level}**. Missing inputs: "
+            + ", ".join(f"`{name}`" for name in result.missing)
+        )
+        lines.append("")
+    if recs:
+        lines.append("Recommended protocols:")
+        lines.extend(f"- {rec.title} ({rec.urgency})" for rec in recs)
+        lines.append("")
+    cited = _citations(hid, firings, rs)
+    if cited:
+        lines.append("Sources:")
+        lines.extend(f"- {citation}" for citation, _ in cited)
+        lines.append("")
+    lines.append(f"Ruleset {info.id} {info.version} ({info.fingerprint[:12]}).")
+    lines.append("")
+    lines.append(f"_{report.disclaimer}_")
+    return "\n".join(lines)
