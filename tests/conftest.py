@@ -1,4 +1,4 @@
-"""Shared test configuration: hypothesis profiles.
+"""Shared test configuration: hypothesis profiles and the ``engine`` fixture.
 
 ``ci`` (the default) is thorough enough for continuous integration; ``dev`` is
 quick for local iteration. Choose with ``HYPOTHESIS_PROFILE=dev pytest``.
@@ -6,14 +6,16 @@ quick for local iteration. Choose with ``HYPOTHESIS_PROFILE=dev pytest``.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 
+import pytest
 from hypothesis import HealthCheck, settings
+
+from engines_here import DURABLE, ENGINES
 
 # durable-rules does not build on CPython 3.13+, so the durable engine's own tests cannot run there
 # (the engine then raises EngineError and Scorer(engine="auto") uses the native engine).
-collect_ignore = [] if importlib.util.find_spec("durable_rules_engine") else ["test_durable.py"]
+collect_ignore = [] if DURABLE else ["engines/test_durable.py"]
 # The YAML under data/ is input for the loader tests, not scenario suites for the riskrules
 # pytest plugin (which collects the scenarios of ruleset files it finds).
 collect_ignore.append("data")
@@ -27,3 +29,10 @@ settings.register_profile(
 )
 settings.register_profile("dev", max_examples=20, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request: pytest.FixtureRequest) -> str:
+    """Each engine that runs here, by name."""
+    name: str = request.param
+    return name

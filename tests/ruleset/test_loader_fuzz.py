@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from riskrules import Ruleset, RulesetError, load_ruleset
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "data"
 BASE_TEXT = (DATA / "caseload.yaml").read_text(encoding="utf-8")
 BASE: dict[str, Any] = yaml.safe_load(BASE_TEXT)
 

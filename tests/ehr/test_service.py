@@ -28,7 +28,7 @@ from riskrules.ehr._service import (
     load_config,
 )
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 ISSUER = "https://ehr.example.org"
 KID = "ehr-key-1"
 

@@ -580,7 +580,7 @@ def test_submodule_is_imported_lazily() -> None:
 
 
 def test_docs_example_runs_and_matches_its_comment() -> None:
-    text = (Path(__file__).parent.parent / "docs" / "instruments.md").read_text(encoding="utf-8")
+    text = (Path(__file__).parents[2] / "docs" / "instruments.md").read_text(encoding="utf-8")
     block = text.split("```python\n", 1)[1].split("```", 1)[0]
     namespace: dict[str, Any] = {}
     exec(compile(block, "docs/instruments.md", "exec"), namespace)

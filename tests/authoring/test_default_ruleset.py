@@ -9,11 +9,9 @@ value.
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
 import json
 import re
-import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -22,11 +20,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from engines_here import ENGINES
 from riskrules import AssessmentError, Ruleset, Scorer, load_ruleset
 from riskrules.ruleset._spec import Expect, Input, Scenario
-from riskrules.testing._runner import check_expect, run_scenarios
+from riskrules.testing import check_expect, run_scenarios
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 RULESETS = ROOT / "rulesets"
 EXAMPLES = ROOT / "examples"
 DOCS = ROOT / "docs" / "default-ruleset.md"
@@ -38,14 +37,6 @@ HAZARD_FILES = (
     "substance_abuse.yaml",
     "crisis.yaml",
 )
-
-_DURABLE = (
-    sys.version_info < (3, 13)
-    and importlib.util.find_spec("durable") is not None
-    and importlib.util.find_spec("riskrules.engines._durable") is not None
-)
-ENGINES = ("native", "durable") if _DURABLE else ("native",)
-"""Every engine that can run here: durable-rules builds on CPython 3.11/3.12 only."""
 
 
 # --------------------------------------------------------------------------- fixtures

@@ -34,20 +34,10 @@ INPUTS: dict[str, Any] = {
 }
 
 
-def _engines() -> list[str]:
-    names = ["native"]
-    if (
-        importlib.util.find_spec("durable") is not None
-        and importlib.util.find_spec("riskrules.engines._durable") is not None
-    ):
-        names.append("durable")
-    return names
-
-
-@pytest.fixture(params=_engines())
-def compile_(request: pytest.FixtureRequest) -> Iterator[Callable[[Program], Engine]]:
+@pytest.fixture
+def compile_(engine: str) -> Iterator[Callable[[Program], Engine]]:
     """The engine module's ``compile``; engines built through it are closed afterwards."""
-    module = importlib.import_module(f"riskrules.engines._{request.param}")
+    module = importlib.import_module(f"riskrules.engines._{engine}")
     built: list[Engine] = []
 
     def build(program: Program) -> Engine:

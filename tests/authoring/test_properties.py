@@ -16,14 +16,14 @@ from riskrules import AssessmentError, RiskRulesError, RulesetError, Scorer, loa
 from riskrules.cli import main
 from riskrules.ruleset._loader import dump_ruleset, ruleset_json_schema
 from riskrules.ruleset._spec import Bounded, Monotone, NeverIndeterminate
-from riskrules.testing._runner import (
+from riskrules.testing import (
     assessments,
     check_properties,
     describe_property,
     run_scenarios,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DEFAULT = load_ruleset("default")
 
 # Two planted mistakes: the moderate burnout band stops at 35 instead of 41 (so 36-41 score

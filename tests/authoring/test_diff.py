@@ -18,7 +18,7 @@ from riskrules.authoring._diff import SECTIONS, Change
 from riskrules.cli import main
 from riskrules.ruleset._spec import Ruleset
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DEFAULT = load_ruleset("default")
 BASE: dict[str, Any] = DEFAULT.model_dump(mode="json", by_alias=True, exclude_none=True)
 BASE.pop("tests")

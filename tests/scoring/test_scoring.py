@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import gc
-import importlib.util
 import logging
-import sys
 import threading
 import weakref
 from collections.abc import Iterator, Mapping
@@ -16,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import riskrules
+from engines_here import DURABLE, ENGINES
 from riskrules import (
     AssessmentError,
     EngineError,
@@ -31,11 +30,6 @@ from riskrules.ruleset._spec import URGENCIES
 from riskrules.scoring import _scorer as scoring_module
 from scoring_examples import HEAVY, demo_data, demo_ruleset
 from strategies import assessments, rulesets
-
-DURABLE = sys.version_info < (3, 13) and importlib.util.find_spec("durable") is not None
-"""durable-rules builds and imports on CPython 3.11/3.12 only."""
-
-ENGINES = ["native", "durable"] if DURABLE else ["native"]
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ from riskrules.ruleset import _loader as loader
 from riskrules.ruleset import _safeyaml as safeyaml
 from riskrules.ruleset._loader import SourceLocation, source_files, source_location
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "data"
 CASELOAD = DATA / "caseload.yaml"
 MANIFEST = DATA / "manifest"
 HEADER = "# yaml-language-server: $schema=../schemas/ruleset.schema.json\n"

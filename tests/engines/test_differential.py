@@ -19,6 +19,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from engines_here import ENGINES
 from riskrules.engines import _native as native
 from riskrules.engines._base import Evaluation, Program
 from riskrules.ruleset._conditions import Truth, evaluate
@@ -84,16 +85,9 @@ def reference(program: Program, facts: Mapping[str, Any]) -> Evaluation:
     return Evaluation(fired=tuple(fired), status=status)
 
 
-def _durable() -> ModuleType | None:
-    """The durable engine module, when it exists and durable-rules is installed."""
-    if importlib.util.find_spec("durable") is None:
-        return None
-    if importlib.util.find_spec("riskrules.engines._durable") is None:
-        return None
-    return importlib.import_module("riskrules.engines._durable")
-
-
-DURABLE = _durable()
+DURABLE: ModuleType | None = (
+    importlib.import_module("riskrules.engines._durable") if "durable" in ENGINES else None
+)
 
 Runner = Callable[[Mapping[str, Any]], Evaluation]
 

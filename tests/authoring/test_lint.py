@@ -21,7 +21,7 @@ from riskrules.cli import main
 from riskrules.engines._base import stratify
 from strategies import assessments, rulesets
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 CLEAN: dict[str, Any] = {
     "ruleset": "demo",

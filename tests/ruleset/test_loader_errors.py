@@ -13,7 +13,7 @@ import pytest
 
 from riskrules import RulesetError, load_ruleset
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "data"
 BASE = (DATA / "caseload.yaml").read_text(encoding="utf-8")
 HEADER = "# yaml-language-server: $schema=../schemas/ruleset.schema.json\n"
 OPERATORS = "eq, ne, gt, gte, lt, lte, in, not_in, between, present, absent"

@@ -10,7 +10,7 @@ import pytest
 from riskrules.cli import main
 from riskrules.ruleset._loader import SCHEMA_COMMENT, ruleset_json_schema
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 COMMITTED = ROOT / "schemas" / "ruleset.schema.json"
 REGENERATE = "riskrules schema ruleset --output schemas/ruleset.schema.json"
 

@@ -16,7 +16,7 @@ from riskrules import Scorer, to_dot, to_graphml, to_mermaid, to_node_link_json
 from riskrules.cli import main
 from scoring_examples import DEMO, HEAVY, demo_ruleset
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture

@@ -16,14 +16,14 @@ from riskrules import Ruleset, Scorer, load_ruleset
 from riskrules.cli import main
 from riskrules.errors import EngineError
 from riskrules.ruleset._spec import Expect
-from riskrules.testing._runner import (
+from riskrules.testing import (
     Mismatch,
     available_engines,
     check_expect,
     run_scenarios,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 RULESETS = ROOT / "rulesets"
 ENGINES = available_engines()
 

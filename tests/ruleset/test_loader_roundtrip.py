@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from riskrules import Ruleset, dump_ruleset, load_ruleset
 from riskrules.ruleset._spec import DEFAULT_LEVELS, URGENCIES
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "data"
 CASELOAD = DATA / "caseload.yaml"
 
 Draw = Callable[[st.SearchStrategy[Any]], Any]

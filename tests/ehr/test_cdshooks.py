@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from riskrules import RiskReport, Scorer, synthesize
 from riskrules.ehr._cdshooks import OVERRIDE_REASONS, SUMMARY_LIMIT, cards
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 @pytest.fixture(scope="module")
