@@ -28,7 +28,7 @@ import riskrules
 from importlib import resources
 from riskrules.ruleset._loader import source_files
 ruleset = riskrules.load_ruleset("default")
-data = resources.files("riskrules").joinpath("_data")
+data = resources.files("riskrules").joinpath("data")
 schema = data.joinpath("schemas", "ruleset.schema.json").read_text("utf-8")
 json.dump(
     {
@@ -63,12 +63,12 @@ def test_the_wheel_contains_the_data_files(wheel: Path) -> None:
     rulesets = sorted(p.name for p in (ROOT / "rulesets").glob("*.yaml"))
     assert "default.yaml" in rulesets
     for name in rulesets:
-        assert f"riskrules/_data/rulesets/{name}" in names
-    assert "riskrules/_data/schemas/ruleset.schema.json" in names
+        assert f"riskrules/data/rulesets/{name}" in names
+    assert "riskrules/data/schemas/ruleset.schema.json" in names
     assert "riskrules/py.typed" in names
     assert "riskrules/ruleset/_loader.py" in names
-    assert "riskrules/_data/fhir_mappings/audit_c.json" in names
-    assert "riskrules/_data/graph_viewer.html" in names
+    assert "riskrules/data/fhir_mappings/audit_c.json" in names
+    assert "riskrules/data/graph_viewer.html" in names
     assert "_riskrules_pytestplugin.py" in names
     entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
     text = zipfile.ZipFile(wheel).read(entry_points).decode()
@@ -98,7 +98,7 @@ def test_the_installed_wheel_loads_the_built_in_default(wheel: Path, tmp_path: P
     assert Path(report["package"]).is_relative_to(purelib)
     assert report["files"], "no source files recorded"
     for name in report["files"]:
-        assert Path(name).is_relative_to(purelib / "riskrules" / "_data" / "rulesets"), name
+        assert Path(name).is_relative_to(purelib / "riskrules" / "data" / "rulesets"), name
     assert report["fingerprint"] == load_ruleset("default").fingerprint
     assert report["schema"] == ruleset_json_schema()
 

@@ -153,7 +153,7 @@ class QuestionnaireMapping:
 @functools.cache
 def _shipped() -> tuple[QuestionnaireMapping, ...]:
     """The mappings packaged under ``riskrules/fhir_mappings`` (read once)."""
-    folder = importlib_resources.files("riskrules").joinpath("_data", "fhir_mappings")
+    folder = importlib_resources.files("riskrules").joinpath("data", "fhir_mappings")
     result = []
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".json"):

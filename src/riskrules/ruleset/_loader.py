@@ -152,7 +152,7 @@ def _size(n: int) -> str:
 
 def _builtin_root() -> Traversable | None:
     """The built-in rulesets: package data in a wheel, else the source tree's ``rulesets/``."""
-    packaged = resources.files("riskrules").joinpath("_data", "rulesets")
+    packaged = resources.files("riskrules").joinpath("data", "rulesets")
     if packaged.is_dir():
         return packaged
     tree = Path(__file__).resolve().parents[3] / "rulesets"
