@@ -6,7 +6,7 @@ Run from the repository root (after the Quickstart's test install, which include
     .venv/bin/python benchmarks/bench_cohort.py --quick      # 2000 records (smoke run)
     .venv/bin/python benchmarks/bench_cohort.py --n 100000 --json results.json
 
-The cohort is synthetic (``riskrules.synth``, default ruleset), written once as JSON Lines and
+The cohort is synthetic (``riskrules.synthesize``, default ruleset), written once as JSON Lines and
 as Parquet to a temporary directory. Modes, each timed end to end (read, score, write or
 collect the rows; ruleset compilation in the workers included):
 
@@ -34,7 +34,7 @@ from typing import Any
 
 import riskrules
 from riskrules import Scorer, load_ruleset
-from riskrules.research._cohort import score_file
+from riskrules.research import score_file
 from riskrules.research._synth import synthesize, write_synthetic
 
 

@@ -9,9 +9,10 @@ Run from the repository root (after the Quickstart's test install)::
 Everything is measured in one run on one machine, so the ratios are comparable even where the
 absolute numbers are noisy. Baselines:
 
-* ``durable direct``: the same compiled durable-rules definitions driven by one inline loop,
-  without the engine wrapper (session pool, locks, status bookkeeping). Wrapper overhead is the
-  ratio of the durable engine's ``run`` to it.
+* ``durable direct``: the same compiled durable-rules definitions driven by one inline loop
+  (``durable_direct.py``), without the engine wrapper (session pool, locks, status bookkeeping).
+  Wrapper overhead is the ratio of the durable engine's ``run`` to it; the run stops if the two
+  do not fire the same rules on every benchmark assessment.
 * ``naive loop``: pure Python that re-evaluates every rule with the reference interpreter
   (``riskrules.ruleset.evaluate``) until nothing new fires: what a first implementation
   would do. Like the engines it reports fired rules; it computes no indeterminate statuses.
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import importlib.util
 import json
 import os
 import platform
@@ -36,15 +38,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import riskrules
 from riskrules import Ruleset, Scorer, load_ruleset
+from riskrules.engines import _durable as durable
 from riskrules.engines import _native as native
 from riskrules.engines._base import Program
 from riskrules.ruleset._conditions import Truth, evaluate
 from synthetic import generate_assessments, generate_ruleset
 
-try:
-    from riskrules.engines import _durable as durable
-except ImportError:  # Python 3.13+: durable-rules does not build
-    durable = None  # type: ignore[assignment]
+DURABLE = importlib.util.find_spec("durable_rules_engine") is not None
+"""Whether durable-rules is installed (it does not build on Python 3.13+)."""
 
 
 def rss_bytes() -> int:
@@ -101,6 +102,17 @@ def naive_loop(program: Program) -> Callable[[Mapping[str, Any]], list[int]]:
     return run
 
 
+def check_direct(
+    direct: Callable[[Mapping[str, Any]], list[int]],
+    engine: durable.DurableEngine,
+    facts: list[dict[str, Any]],
+) -> None:
+    """Refuse to compare timings unless the direct drive fires exactly what the engine fires."""
+    for item in facts:
+        if direct(item) != list(engine.run(item).fired):
+            raise SystemExit("durable direct drive and engine disagree; the baseline is broken")
+
+
 def facts_of(scorer: Scorer, assessments: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Validated engine facts for each assessment (what engines receive)."""
     validate = scorer._validate  # the benchmark measures engines on exactly their input
@@ -125,11 +137,14 @@ def bench_ruleset(
     rows["native score()"] = summary(timings(scorer.score, assessments, repeat))
     naive = naive_loop(program)
     rows["naive loop"] = summary(timings(naive, facts, max(repeat // 4, 200)))
-    if durable is not None:
+    if DURABLE:
+        from durable_direct import direct_runner
+
         start = time.perf_counter()
         durable_engine = durable.compile(program)
         result["compile_durable_ms"] = (time.perf_counter() - start) * 1e3
-        direct, close = durable._direct_runner(program)
+        direct, close = direct_runner(program)
+        check_direct(direct, durable_engine, facts)
         durable_repeat = max(repeat // 4, 200)
         # interleave wrapper and direct drive so both see the same machine load
         wrapped_t: list[float] = []
@@ -169,7 +184,7 @@ def bench_load(repeat: int) -> dict[str, float]:
         ruleset = load_ruleset("default")
         loads.append(time.perf_counter() - start)
         for engine in compiles:
-            if engine == "durable" and durable is None:
+            if engine == "durable" and not DURABLE:
                 continue
             start = time.perf_counter()
             Scorer(ruleset, engine=engine).close()
@@ -225,7 +240,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     repeat = 2_000 if args.quick else 20_000
     rss_scores = 5_000 if args.quick else 200_000
-    engines = ["native"] + (["durable"] if durable is not None else [])
+    engines = ["native"] + (["durable"] if DURABLE else [])
 
     default = load_ruleset("default")
     default_inputs = generate_assessments(default, 500, seed=1, missing=0.15)

@@ -19,7 +19,6 @@ needs them is used.
 from __future__ import annotations
 
 import importlib
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING
 
 from riskrules.errors import (
@@ -79,10 +78,17 @@ if TYPE_CHECKING:
     )
     from riskrules.scoring import Scorer, score
 
-try:
-    __version__ = version("riskrules")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
-    __version__ = "0.0.0"
+    __version__: str
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("riskrules")
+    except PackageNotFoundError:  # pragma: no cover - a source tree that was never installed
+        return "0.0.0"
+
 
 _LAZY: dict[str, str] = {
     # the ruleset model and loader
@@ -154,6 +160,9 @@ _SUBMODULES = frozenset(
 
 
 def __getattr__(name: str) -> object:
+    if name == "__version__":  # importlib.metadata alone costs more than the rest of the import
+        globals()[name] = value = _version()
+        return value
     module = _LAZY.get(name)
     if module is not None:
         value = getattr(importlib.import_module(module), name)

@@ -45,7 +45,7 @@ from riskrules.ruleset._conditions import fields_read, findings_read
 
 if TYPE_CHECKING:
     from riskrules.report import RiskReport
-    from riskrules.ruleset._spec import Ruleset
+    from riskrules.ruleset import Ruleset
 
 __all__ = [
     "explain_paths",
@@ -200,9 +200,6 @@ def provenance_graph(report: RiskReport, ruleset: Ruleset) -> nx.DiGraph[str]:
     return g
 
 
-# --------------------------------------------------------------------------- explanation
-
-
 def explain_paths(graph: nx.DiGraph[str], target: str) -> tuple[tuple[str, ...], ...]:
     """Every causal path ending at ``target`` in a provenance graph, sorted.
 
@@ -261,9 +258,6 @@ def node_text(graph: nx.DiGraph[str], node: str) -> str:
     if kind == "hazard" and "level" in attrs:
         return f"{node} ({attrs['level']}, score {_json_value(attrs['score'])})"
     return node
-
-
-# --------------------------------------------------------------------------- exports
 
 
 def _sorted_copy(graph: nx.DiGraph[str]) -> nx.DiGraph[str]:
@@ -392,8 +386,6 @@ def to_mermaid(graph: nx.DiGraph[str]) -> str:
         lines.append(f"  class {','.join(classes[kind])} {kind}")
     return "\n".join(lines) + "\n"
 
-
-# --------------------------------------------------------------------------- html
 
 LAYER_KINDS: tuple[str, ...] = ("input", "rule", "finding", "hazard", "protocol")
 """Left-to-right columns of the HTML page; nodes of any other kind go in columns after these."""
@@ -533,8 +525,6 @@ def to_html(graph: nx.DiGraph[str], title: str | None = None) -> str:
         attrs = graph.graph
         name = " ".join(str(attrs[k]) for k in ("ruleset", "version") if k in attrs)
         title = f"riskrules graph: {name}" if name else "riskrules graph"
-    template = (
-        resources.files("riskrules").joinpath("data", "graph_viewer.html").read_text("utf-8")
-    )
+    template = resources.files("riskrules").joinpath("data", "graph_viewer.html").read_text("utf-8")
     fills = {"@@TITLE@@": html.escape(title), "@@DATA@@": _script_json(html_payload(graph, title))}
     return re.sub("@@TITLE@@|@@DATA@@", lambda m: fills[m.group(0)], template)

@@ -15,10 +15,11 @@ graph and for a whole ruleset's static graph::
 from __future__ import annotations
 
 from functools import cached_property
-from typing import TYPE_CHECKING, TypeAlias
+from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StrictBool, StrictFloat, StrictInt
+from pydantic import Field, PrivateAttr
 
+from riskrules._types import FrozenModel, StrictNumber, StrictValue
 from riskrules.errors import NotRecommendedError, RiskRulesError
 
 if TYPE_CHECKING:
@@ -45,16 +46,8 @@ DISCLAIMER = (
 )
 """The disclaimer every report carries."""
 
-Value: TypeAlias = StrictBool | StrictInt | StrictFloat | str
-"""An assessed input value as validated: booleans are never numbers."""
-Number: TypeAlias = StrictInt | StrictFloat
 
-
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class RulesetInfo(_Frozen):
+class RulesetInfo(FrozenModel):
     """Which ruleset scored the assessment: id, version and semantic fingerprint."""
 
     id: str
@@ -62,7 +55,7 @@ class RulesetInfo(_Frozen):
     fingerprint: str
 
 
-class HazardResult(_Frozen):
+class HazardResult(FrozenModel):
     """One hazard's outcome.
 
     ``possible_level`` is the level the hazard would reach if every indeterminate rule of the
@@ -71,14 +64,14 @@ class HazardResult(_Frozen):
     """
 
     title: str
-    score: Number
+    score: StrictNumber
     level: str
     possible_level: str
     complete: bool
     missing: tuple[str, ...]
 
 
-class Firing(_Frozen):
+class Firing(FrozenModel):
     """A rule that fired: its hazard, effect, reason and the facts it read.
 
     ``reads`` maps each input field the rule's condition reads to its value (``None`` when the
@@ -87,14 +80,14 @@ class Firing(_Frozen):
 
     rule: str
     hazard: str
-    points: Number
+    points: StrictNumber
     floor: str | None
     because: str
-    reads: dict[str, Value | None]
+    reads: dict[str, StrictValue | None]
     findings_read: tuple[str, ...]
 
 
-class Indeterminate(_Frozen):
+class Indeterminate(FrozenModel):
     """A rule that could neither fire nor be ruled out because inputs were missing."""
 
     rule: str
@@ -102,7 +95,7 @@ class Indeterminate(_Frozen):
     missing: tuple[str, ...]
 
 
-class Recommendation(_Frozen):
+class Recommendation(FrozenModel):
     """A recommended protocol with the rules that support it (``because``, in firing order).
 
     ``level`` is the highest level among the hazards whose rules or bands recommend it.
@@ -115,7 +108,7 @@ class Recommendation(_Frozen):
     because: tuple[str, ...]
 
 
-class Explanation(_Frozen):
+class Explanation(FrozenModel):
     """Why a protocol was recommended: every causal path from the inputs to it.
 
     ``paths`` holds node ids (``input:…``, ``rule:…``, ``finding:…``, ``hazard:…``,
@@ -130,7 +123,7 @@ class Explanation(_Frozen):
         return self.text
 
 
-class RiskReport(_Frozen):
+class RiskReport(FrozenModel):
     """The result of scoring one assessment against one ruleset.
 
     Fields appear in JSON in the order declared here. ``hazards`` follows the ruleset's hazard
@@ -140,7 +133,7 @@ class RiskReport(_Frozen):
     """
 
     ruleset: RulesetInfo
-    params: dict[str, Number]
+    params: dict[str, StrictNumber]
     overall_level: str
     complete: bool
     hazards: dict[str, HazardResult]

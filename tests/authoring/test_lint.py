@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 import riskrules
 from riskrules import Diagnostic, RulesetError, Scorer, lint, load_ruleset
-from riskrules.authoring._lint import CHECKS
+from riskrules.authoring import CHECKS
 from riskrules.cli import main
 from riskrules.engines._base import stratify
 from strategies import assessments, rulesets

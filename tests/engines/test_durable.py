@@ -90,9 +90,6 @@ def agree(pair: Pair, facts: Mapping[str, Any]) -> Evaluation:
     return got
 
 
-# --------------------------------------------------------------------------- semantics
-
-
 def test_chain_fires_round_by_round(build: Callable[[Program], Pair]) -> None:
     pair = build(
         make_program(
@@ -248,8 +245,6 @@ def test_generated_rulesets_agree_with_native(data: st.DataObject) -> None:
         engine.close()
 
 
-# --------------------------------------------------------------------------- encodings
-
 _LEAVES: dict[str, list[Any]] = {
     "a": [0, 3, 5, 5.0, 5.5, 10],
     "x.score": [-5, -0.5, 0, 0.1, 0.30000000000000004, 1, 4.5],
@@ -366,9 +361,6 @@ def test_too_large_a_condition_is_refused() -> None:
         durable.compile(too_large)
 
 
-# --------------------------------------------------------------------------- sessions, threads
-
-
 def _big_program() -> Program:
     rs = load_ruleset("default")
     return Program.build(rs, default_params(rs))
@@ -416,17 +408,6 @@ def test_no_thread_is_started() -> None:
         engine.run({})
         assert threading.active_count() == before
     assert threading.active_count() == before
-
-
-def test_direct_runner_fires_like_the_engine() -> None:
-    program = _big_program()
-    run, close = durable._direct_runner(program)
-    try:
-        with durable.compile(program) as engine:
-            for facts in _default_cases(20):
-                assert run(facts) == list(engine.run(facts).fired)
-    finally:
-        close()
 
 
 _CHURN = """
@@ -504,9 +485,6 @@ def test_garbage_collection_releases_the_ruleset() -> None:
     del engine
     gc.collect()
     assert not finalizer.alive
-
-
-# --------------------------------------------------------------------------- errors
 
 
 class _Failing:

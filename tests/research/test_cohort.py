@@ -17,7 +17,7 @@ from hypothesis import given, settings
 import strategies
 from riskrules import AssessmentError, RiskRulesError, Scorer, load_ruleset
 from riskrules.cli import main
-from riskrules.research._cohort import (
+from riskrules.research import (
     Progress,
     Record,
     UnreadableRecord,

@@ -20,12 +20,14 @@ from sklearn.metrics import cohen_kappa_score  # type: ignore[import-untyped]
 from riskrules import Ruleset, RulesetError, compare, load_ruleset, sweep
 from riskrules.cli import main
 from riskrules.errors import RiskRulesError
-from riskrules.research._compare import cohens_kappa, parse_values, weighted_kappa
+from riskrules.research import cohens_kappa, weighted_kappa
+from riskrules.research._sweep import parse_values
 
 LEVELS = ("low", "moderate", "high", "critical")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-# the package's ``compare`` attribute is the function; the module is reached by name
+# the package's ``compare`` and ``sweep`` attributes are the functions; modules are reached by name
 compare_module = importlib.import_module("riskrules.research._compare")
+sweep_module = importlib.import_module("riskrules.research._sweep")
 
 
 def label_ruleset(reads: str) -> Ruleset:
@@ -358,13 +360,13 @@ def test_sweep_counts_and_monotone_share() -> None:
 
 def test_sweep_compiles_once_per_point_and_reads_once(monkeypatch: pytest.MonkeyPatch) -> None:
     built: list[Any] = []
-    real = compare_module.Scorer
+    real = sweep_module.Scorer
 
     def counting(*args: Any, **kwargs: Any) -> Any:
         built.append(kwargs.get("params"))
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(compare_module, "Scorer", counting)
+    monkeypatch.setattr(sweep_module, "Scorer", counting)
     reads = 0
 
     def records() -> Any:

@@ -19,7 +19,7 @@ from distributed import Client, LocalCluster
 import riskrules.dask as rdask
 from riskrules import AssessmentError, Scorer, load_ruleset
 from riskrules.research import _dask as _dask_impl
-from riskrules.research._cohort import iter_records, report_row
+from riskrules.research import iter_records, report_row
 from riskrules.research._synth import write_synthetic
 
 N = 300

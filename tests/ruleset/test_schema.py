@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from riskrules.cli import main
-from riskrules.ruleset._loader import SCHEMA_COMMENT, ruleset_json_schema
+from riskrules.ruleset._dump import SCHEMA_COMMENT, ruleset_json_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 COMMITTED = ROOT / "schemas" / "ruleset.schema.json"

@@ -150,8 +150,6 @@ def test_assessment_error_is_a_riskrules_error_with_attributes(scorer: Scorer) -
     assert (info.value.field, info.value.value) == ("client.sex", "x")
 
 
-# --------------------------------------------------------------------------- fuzz
-
 SEGMENTS = sorted({part for name in INPUTS for part in name.split(".")})
 NAMES = sorted(INPUTS) + sorted(GROUPS)
 NEAR = [

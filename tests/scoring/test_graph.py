@@ -60,9 +60,6 @@ ALLOWED = {
 }
 
 
-# --------------------------------------------------------------------------- provenance
-
-
 def test_provenance_nodes_are_typed_and_edges_labelled(heavy: RiskReport) -> None:
     g = heavy.graph
     assert isinstance(g, nx.DiGraph)
@@ -155,9 +152,6 @@ def test_explain_paths_run_forward_in_firing_order() -> None:
     assert explain_paths(report.graph, "protocol:p") == (("input:x", "rule:r2", "protocol:p"),)
 
 
-# --------------------------------------------------------------------------- static graph
-
-
 def test_ruleset_graph_has_every_rule_and_declared_node() -> None:
     rs = demo_ruleset()
     g = ruleset_graph(rs)
@@ -169,9 +163,6 @@ def test_ruleset_graph_has_every_rule_and_declared_node() -> None:
     assert g.edges["hazard:caseload", "protocol:self_care_plan"]["level"] == "moderate"
     assert g.graph["fingerprint"] == rs.fingerprint
     assert nx.is_directed_acyclic_graph(g)
-
-
-# --------------------------------------------------------------------------- exports
 
 
 @pytest.mark.parametrize("export", EXPORTS, ids=lambda f: f.__name__)

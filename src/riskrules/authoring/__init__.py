@@ -6,6 +6,7 @@ cycles, unused declarations, unreachable levels; codes in ``docs/lint.md``);
 :mod:`riskrules.testing`, at the conventional path for test helpers.
 """
 
+from riskrules.authoring._diagnostics import CHECKS, Diagnostic, Severity
 from riskrules.authoring._diff import (
     SECTIONS,
     Change,
@@ -13,12 +14,7 @@ from riskrules.authoring._diff import (
     RulesetSide,
     diff_rulesets,
 )
-from riskrules.authoring._lint import (
-    CHECKS,
-    Diagnostic,
-    Severity,
-    lint,
-)
+from riskrules.authoring._lint import lint
 
 __all__ = [
     "CHECKS",

@@ -23,9 +23,9 @@ import os
 import re
 from typing import Any, Literal, TypeAlias
 
-from pydantic import BaseModel, ConfigDict
-
+from riskrules._types import FrozenModel, Loc
 from riskrules.ruleset._loader import load_ruleset
+from riskrules.ruleset._model import HEADER_KEYS, MAPPING_SECTIONS, SECTION_ORDER
 from riskrules.ruleset._safeyaml import format_path
 from riskrules.ruleset._spec import Ruleset
 
@@ -33,33 +33,26 @@ __all__ = ["SECTIONS", "Change", "RulesetDiff", "RulesetSide", "diff_rulesets"]
 
 SECTIONS: tuple[str, ...] = (
     "ruleset",
-    "levels",
-    "references",
-    "parameters",
-    "inputs",
-    "hazards",
+    *(s for s in SECTION_ORDER if s in ("levels", *MAPPING_SECTIONS) and s != "protocols"),
     "rules",
     "findings",
     "protocols",
 )
-"""The sections of a diff, in the order they are reported."""
+"""The sections of a diff, in the order they are reported: the canonical order of a ruleset,
+with the findings (which rules assert) between the rules and the protocols."""
 
 ChangeKind = Literal["added", "removed", "changed", "moved"]
 
 _MARKERS: dict[str, str] = {"added": "+", "removed": "-", "changed": "~", "moved": "~"}
-_MAPPINGS = ("references", "parameters", "inputs", "hazards", "protocols")
-_META = ("ruleset", "version", "title", "description")
+_MAPPINGS = tuple(MAPPING_SECTIONS)
+_META = HEADER_KEYS
 _HANDLED = {*_META, "levels", *_MAPPINGS, "rules"}
 """Top-level keys of the canonical form with their own comparison; others are compared whole."""
 _CONDITION_TAGS = ("all", "any", "not", "at_least", "field", "finding")
 _OPERATORS = {"eq", "ne", "gt", "gte", "lt", "lte", "in", "not_in", "between"}
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class RulesetSide(_Frozen):
+class RulesetSide(FrozenModel):
     """One side of a diff: which ruleset it was."""
 
     ruleset: str
@@ -67,7 +60,7 @@ class RulesetSide(_Frozen):
     fingerprint: str
 
 
-class Change(_Frozen):
+class Change(FrozenModel):
     """One semantic difference.
 
     ``section`` is one of :data:`SECTIONS`; ``id`` the item's key or rule id (empty for the
@@ -92,7 +85,7 @@ class Change(_Frozen):
         return _MARKERS[self.kind]
 
 
-class RulesetDiff(_Frozen):
+class RulesetDiff(FrozenModel):
     """The semantic differences from ruleset ``a`` to ruleset ``b``, grouped by section."""
 
     a: RulesetSide
@@ -312,10 +305,8 @@ def _finding_changes(old: Ruleset, new: Ruleset) -> list[Change]:
     return out
 
 
-# --------------------------------------------------------------------------- inside one item
-
-
 def _item_changes(section: str, item: str, old: Any, new: Any) -> list[Change]:
+    """Every difference inside one item present on both sides, at its YAML-style path."""
     in_rule = section == "rules"
     return [
         Change(
@@ -331,7 +322,7 @@ def _item_changes(section: str, item: str, old: Any, new: Any) -> list[Change]:
     ]
 
 
-_Path: TypeAlias = tuple[str | int, ...]
+_Path: TypeAlias = Loc
 _Found: TypeAlias = tuple[_Path, ChangeKind, Any, Any, str | None]
 """A difference: path, kind, old value, new value and an aspect that overrides the default."""
 
@@ -417,10 +408,8 @@ def _aspect(section: str, path: _Path) -> str:
     return head
 
 
-# --------------------------------------------------------------------------- text
-
-
 def _show(value: Any) -> str:
+    """A value as compact JSON, the way changes show it in text."""
     return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
 
 

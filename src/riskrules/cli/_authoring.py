@@ -128,7 +128,7 @@ def add_lint(commands: Commands) -> None:
 def _lint(args: argparse.Namespace) -> int:
     import json
 
-    from riskrules.authoring._lint import Diagnostic, lint
+    from riskrules.authoring import Diagnostic, lint
     from riskrules.errors import RulesetError
 
     found: dict[Diagnostic, None] = {}
@@ -189,7 +189,7 @@ def _test(args: argparse.Namespace) -> int:
 
     from riskrules.errors import RulesetError
     from riskrules.ruleset._loader import load_ruleset
-    from riskrules.testing._runner import run_scenarios
+    from riskrules.testing import run_scenarios
 
     failed = unloadable = False
     results: list[dict[str, Any]] = []
@@ -259,7 +259,7 @@ def _check(args: argparse.Namespace) -> int:
 
     from riskrules.errors import RulesetError
     from riskrules.ruleset._loader import load_ruleset
-    from riskrules.testing._runner import check_properties
+    from riskrules.testing import check_properties
 
     if args.max_examples < 1:
         sys.stderr.write("riskrules: --max-examples must be at least 1\n")

@@ -58,7 +58,7 @@ def _compare(args: argparse.Namespace) -> int:
 
 def _sweep_param(text: str) -> tuple[str, list[int | float]]:
     """``NAME=START:STOP:STEP`` or ``NAME=A,B,C`` for ``riskrules sweep --param``."""
-    from riskrules.research._compare import parse_values
+    from riskrules.research._sweep import parse_values
 
     name, sep, raw = text.partition("=")
     if not sep or not name.strip():
@@ -109,7 +109,7 @@ def add_sweep(commands: Commands) -> None:
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    from riskrules.research._compare import sweep
+    from riskrules.research._sweep import sweep
 
     grid = dict(args.param)
     if len(grid) != len(args.param):
@@ -191,8 +191,8 @@ def add_batch(commands: Commands) -> None:
 
 
 def _batch(args: argparse.Namespace) -> int:
-    from riskrules.research._cohort import score_file
-    from riskrules.scoring._scorer import Scorer
+    from riskrules.research._batch import score_file
+    from riskrules.scoring import Scorer
 
     if args.workers < 1:
         sys.stderr.write("riskrules: --workers must be at least 1\n")

@@ -23,8 +23,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from riskrules.errors import AssessmentError, RiskRulesError
-from riskrules.research._cohort import detect_format, report_row, result_columns
-from riskrules.ruleset._spec import Input, Ruleset
+from riskrules.research._formats import detect_format
+from riskrules.research._rows import report_row, result_columns
+from riskrules.ruleset import Input, Ruleset
 from riskrules.scoring._scorer import Scorer, _load, bind_params
 
 __all__ = ["compile_count", "read_cohort", "result_meta", "score_bag", "score_dataframe"]
@@ -189,7 +190,7 @@ def score_dataframe(
     id_column: str = "id",
 ) -> Any:
     """Score every row of a Dask DataFrame of flat dotted input columns; return a Dask DataFrame
-    of result rows (columns of :func:`riskrules.cohort.result_columns`, lists ``;``-joined).
+    of result rows (columns of :func:`riskrules.research.result_columns`, lists ``;``-joined).
 
     NA/NaN cells are missing inputs; the ``id_column`` (if present) becomes ``id``. Each worker
     process compiles the ruleset once. Nothing is computed until the result is.
@@ -231,7 +232,7 @@ def score_bag(
     id_column: str = "id",
 ) -> Any:
     """Score a Dask Bag of assessment dicts (nested or dotted keys) into a Bag of result rows
-    (:func:`riskrules.cohort.report_row` dicts; ``findings``, ``protocols`` and ``fired`` stay
+    (:func:`riskrules.research.report_row` dicts; ``findings``, ``protocols`` and ``fired`` stay
     lists). Each worker process compiles the ruleset once."""
     rs, key = _prepare(ruleset, engine, params)
     return bag.map_partitions(_score_records, rs, engine, key, id_column)

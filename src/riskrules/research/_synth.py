@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from riskrules.errors import RiskRulesError
-from riskrules.research._cohort import detect_format
+from riskrules.research._formats import detect_format, import_parquet
 
 __all__ = ["ID_PREFIX", "synthesize", "write_synthetic"]
 
@@ -188,7 +188,7 @@ def synthesize(n: int, seed: int, missing: float = 0.1) -> Iterator[dict[str, An
 
 def _input_order() -> tuple[str, ...]:
     """The default ruleset's inputs, in declaration order; every generated field must be one."""
-    from riskrules.ruleset._loader import load_ruleset
+    from riskrules.ruleset import load_ruleset
 
     names = tuple(load_ruleset("default").inputs)
     generated = set(_record(random.Random(0)))
@@ -242,10 +242,9 @@ def _cell(value: Any) -> str:
 
 
 def _write_parquet(target: Path, records: Iterator[dict[str, Any]], columns: list[str]) -> int:
-    from riskrules.research._cohort import _import_parquet
-    from riskrules.ruleset._loader import load_ruleset
+    from riskrules.ruleset import load_ruleset
 
-    pq = _import_parquet()
+    pq = import_parquet()
     import pyarrow as pa
 
     inputs = load_ruleset("default").inputs

@@ -8,14 +8,11 @@ data is never mistaken for "no risk".
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterator, Mapping
 from enum import IntEnum
 from typing import Annotated, Any, Literal, TypeAlias
 
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Discriminator,
     Field,
     StrictBool,
@@ -25,6 +22,8 @@ from pydantic import (
     Tag,
     model_validator,
 )
+
+from riskrules._types import FrozenModel
 
 __all__ = [
     "COMPARISON_OPS",
@@ -67,8 +66,8 @@ class Truth(IntEnum):
         return Truth(2 - self.value)
 
 
-class _Node(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+class _Node(FrozenModel):
+    pass
 
 
 class ParamRef(_Node):
@@ -226,9 +225,6 @@ for _model in (All, AnyOf, Not, AtLeastSpec):
     _model.model_rebuild()
 
 
-# --------------------------------------------------------------------------- traversal
-
-
 def walk(cond: Condition) -> Iterator[tuple[Condition, tuple[str | int, ...], bool]]:
     """Yield ``(node, path, positive)`` for every node, depth first, in document order.
 
@@ -317,9 +313,6 @@ def resolve_params(cond: Condition, params: Mapping[str, Any]) -> Condition:
     return cond
 
 
-# --------------------------------------------------------------------------- evaluation
-
-
 def leaf_test(op: str, value: Any) -> Callable[[Any], bool]:
     """A predicate for a present field value under ``op`` with a resolved operand."""
     if op == "eq":
@@ -393,12 +386,3 @@ def at_least_truth(n: int, values: list[Truth]) -> Truth:
     if possible < n:
         return Truth.FALSE
     return Truth.UNKNOWN
-
-
-def is_finite_number(value: Any) -> bool:
-    """True for ints and finite floats, never for booleans."""
-    if isinstance(value, bool):
-        return False
-    if isinstance(value, int):
-        return True
-    return isinstance(value, float) and math.isfinite(value)

@@ -22,7 +22,7 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Final, TypeAlias
+from typing import Any, Final
 
 import yaml
 from yaml.events import (
@@ -39,12 +39,12 @@ from yaml.events import (
     StreamStartEvent,
 )
 
+from riskrules._types import Loc
 from riskrules.errors import RulesetError
 
 __all__ = [
     "MAX_DEPTH",
     "MAX_NODES",
-    "Loc",
     "Node",
     "dump",
     "format_path",
@@ -58,7 +58,6 @@ MAX_NODES: Final = 100_000
 MAX_DEPTH: Final = 100
 """Default cap on collection nesting depth."""
 
-Loc: TypeAlias = tuple[str | int, ...]
 
 _CORE = "tag:yaml.org,2002:"
 _BOOL_RE = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
@@ -166,9 +165,6 @@ def to_data(node: Node) -> Any:
     return {key.value: to_data(value) for key, value in node.value}
 
 
-# --------------------------------------------------------------------------- parsing
-
-
 def _describe(node: Node) -> str:
     if node.kind == "seq":
         return "a list"
@@ -212,8 +208,6 @@ class _Composer:
         self.open: set[int] = set()
         self.expanded = 0
 
-    # -- errors
-
     def path(self) -> Loc:
         parts: list[str | int] = []
         for frame in self.stack:
@@ -231,8 +225,6 @@ class _Composer:
 
     def fail_at(self, message: str, event: Event) -> RulesetError:
         return self.fail(message, *_where(event))
-
-    # -- events
 
     def next_event(self) -> Event:
         event: Event = self.events.get_event()
@@ -358,8 +350,6 @@ class _Composer:
         parent.value.append((frame.key, node))
         frame.key = None
 
-    # -- scalars
-
     def construct(self, event: ScalarEvent) -> Any:
         text = event.value
         tag = event.tag
@@ -472,9 +462,6 @@ def _position(text: str, offset: int) -> tuple[int, int]:
     before = text[:offset]
     line = before.count("\n") + 1
     return line, offset - (before.rfind("\n") + 1) + 1
-
-
-# --------------------------------------------------------------------------- dumping
 
 
 class _Dumper(yaml.SafeDumper):

@@ -25,23 +25,18 @@ hypothesis is needed only for :func:`assessments` and :func:`check_properties` (
 ``testing`` extra); ``import riskrules`` never imports it.
 """
 
-from riskrules.testing._runner import (
-    ENGINE_NAMES,
-    Counterexample,
-    Mismatch,
-    PropertyOutcome,
-    PropertyResults,
+from riskrules.testing._claims import describe_property
+from riskrules.testing._common import ENGINE_NAMES, available_engines, nest
+from riskrules.testing._counterexamples import Counterexample
+from riskrules.testing._expect import Mismatch, check_expect
+from riskrules.testing._properties import PropertyOutcome, PropertyResults, check_properties
+from riskrules.testing._scenarios import (
     ScenarioOutcome,
     ScenarioResults,
     ScenarioRunner,
-    assessments,
-    available_engines,
-    check_expect,
-    check_properties,
-    describe_property,
-    nest,
     run_scenarios,
 )
+from riskrules.testing._strategies import assessments
 
 __all__ = [
     "ENGINE_NAMES",

@@ -1,0 +1,113 @@
+"""Parallel scoring: what :meth:`Scorer.score_many` runs for ``workers > 1``.
+
+:func:`score_parallel` sends chunks of assessments to a pool of fresh (``spawn``) processes, each
+holding one Scorer compiled once from the pickled Ruleset, parameters and engine name, and yields
+the reports back in input order with at most two chunks per worker in flight, so memory stays
+bounded however long the input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import Future
+from typing import Any
+
+from riskrules.errors import AssessmentError, EngineError, RiskRulesError
+from riskrules.report import RiskReport
+from riskrules.ruleset import Ruleset
+
+__all__ = ["score_parallel"]
+
+_worker_scorer: Any = None
+"""The Scorer of this worker process (compiled once, by :func:`_start_worker`)."""
+
+
+def _start_worker(ruleset: Ruleset, params: dict[str, Any], engine: str) -> None:
+    from riskrules.scoring import Scorer
+
+    global _worker_scorer
+    _worker_scorer = Scorer(ruleset, engine=engine, params=params)
+
+
+def _score_chunk(chunk: list[Mapping[str, Any]], on_error: str) -> list[str | AssessmentError]:
+    """Reports as JSON text (compact and cheap to send back), or the AssessmentError."""
+    out: list[str | AssessmentError] = []
+    for assessment in chunk:
+        try:
+            out.append(_worker_scorer.score(assessment).model_dump_json())
+        except AssessmentError as exc:
+            if on_error == "raise":
+                raise
+            out.append(exc)
+    return out
+
+
+def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    chunk: list[Any] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def score_parallel(
+    ruleset: Ruleset,
+    params: Mapping[str, Any],
+    engine: str,
+    assessments: Iterable[Mapping[str, Any]],
+    *,
+    workers: int,
+    chunk_size: int,
+    on_error: str,
+) -> Iterator[RiskReport | AssessmentError]:
+    """Score in ``workers`` processes, in input order, with at most two chunks per worker in
+    flight (what :meth:`Scorer.score_many` runs for ``workers > 1``).
+
+    Each process compiles the ruleset once from the pickled Ruleset, parameters and engine
+    name. Processes are started fresh (``spawn``), never forked from a process that may hold
+    engine threads.
+    """
+    import multiprocessing
+    from collections import deque
+    from concurrent.futures import ProcessPoolExecutor
+
+    context = multiprocessing.get_context("spawn")
+    pool = ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=context,
+        initializer=_start_worker,
+        initargs=(ruleset, dict(params), engine),
+    )
+    pending: deque[Future[list[str | AssessmentError]]] = deque()
+    limit = 2 * workers
+    try:
+        for chunk in _chunks(assessments, chunk_size):
+            pending.append(pool.submit(_score_chunk, chunk, on_error))
+            while len(pending) >= limit:
+                yield from _results(pending.popleft(), ruleset, engine)
+        while pending:
+            yield from _results(pending.popleft(), ruleset, engine)
+    finally:
+        for future in pending:
+            future.cancel()
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _results(
+    future: Future[list[str | AssessmentError]], ruleset: Ruleset, engine: str
+) -> Iterator[RiskReport | AssessmentError]:
+    try:
+        items = future.result()
+    except RiskRulesError:
+        raise
+    except Exception as exc:
+        raise EngineError(f"a scoring process failed: {type(exc).__name__}: {exc}") from exc
+    for item in items:
+        if isinstance(item, AssessmentError):
+            yield item
+        else:
+            report = RiskReport.model_validate_json(item).model_copy(update={"engine": engine})
+            yield report._attach(ruleset)
