@@ -33,6 +33,7 @@ from riskrules.errors import (
     RiskRulesError,
     RulesetError,
     ScenarioFailure,
+    ServiceRequestError,
 )
 
 if TYPE_CHECKING:
@@ -200,6 +201,7 @@ __all__ = [
     "Scenario",
     "ScenarioFailure",
     "Scorer",
+    "ServiceRequestError",
     "SweepResult",
     "__version__",
     "compare",

@@ -1,4 +1,4 @@
-"""``riskrules schema``: the JSON Schema of ruleset files."""
+"""``riskrules schema``: the JSON Schemas of ruleset files and the service configuration."""
 
 from __future__ import annotations
 
@@ -8,9 +8,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 from riskrules.cli._options import Commands
+from riskrules.ehr._serviceconfig import config_json_schema
 from riskrules.ruleset import ruleset_json_schema
 
-SCHEMAS: dict[str, Callable[[], str]] = {"ruleset": ruleset_json_schema}
+SCHEMAS: dict[str, Callable[[], str]] = {
+    "ruleset": ruleset_json_schema,
+    "service-config": config_json_schema,
+}
 """Schema name -> function returning its JSON text."""
 SCHEMA_FILE = "schemas/{name}.schema.json"
 """Where each schema is committed, relative to the repository root."""
@@ -19,8 +23,11 @@ SCHEMA_FILE = "schemas/{name}.schema.json"
 def add_schema(commands: Commands) -> None:
     parser = commands.add_parser(
         "schema",
-        help="print or write the JSON Schema of a ruleset file",
-        description="Generate the JSON Schema that ruleset YAML files are written against.",
+        help="print or write the JSON Schema of a ruleset or service configuration file",
+        description=(
+            "Generate the JSON Schema that ruleset YAML files (ruleset) or the CDS Hooks "
+            "service's configuration file (service-config) are written against."
+        ),
     )
     parser.add_argument("name", choices=sorted(SCHEMAS), help="which schema")
     parser.add_argument(
