@@ -61,7 +61,9 @@ class Ehr:
         payload.update(claims)
         payload = {k: v for k, v in payload.items() if v is not None}
         headers = {"kid": self.kid, "typ": "JWT"}
-        return jwt.encode(payload, key or self.key, algorithm=alg, headers=headers)
+        # signed as raw JSON, so that claims of the wrong type can be tested too
+        raw = json.dumps(payload).encode("utf-8")
+        return jwt.api_jws.encode(raw, key or self.key, algorithm=alg, headers=headers)
 
 
 def example(name: str) -> dict[str, Any]:

@@ -79,7 +79,7 @@ def _strict_claims(claims: Any) -> None:
         value = claims.get(name)
         if not isinstance(value, int | float) or isinstance(value, bool):
             raise ServiceRequestError(401, f"token claim '{name}' must be a number (seconds)")
-        if not math.isfinite(value) or abs(value) > 2**53:
+        if abs(value) > 2**53 or not math.isfinite(value):
             raise ServiceRequestError(401, f"token claim '{name}' must be a number (seconds)")
     jti = claims.get("jti")
     if not isinstance(jti, str) or not jti or len(jti) > _MAX_JTI:
