@@ -281,6 +281,8 @@ def _answer_value(mapping: QuestionnaireMapping, answer: Any, field: str) -> Any
         return value
     code = value.get("code") if isinstance(value, Mapping) else None
     system = value.get("system") if isinstance(value, Mapping) else None
+    if system is not None and not isinstance(system, str):
+        raise AssessmentError(field, None, "valueCoding.system must be a string (a URI)")
     for key_system in (system, None) if system is not None else (None,):
         if (key_system, str(code)) in mapping.codes:
             return mapping.codes[(key_system, str(code))]

@@ -4,7 +4,8 @@ uvicorn closes idle keep-alive connections, but a connection that never sends a 
 request head (half-open, or sending it byte by byte) stays open. :func:`uvicorn_config` uses
 an HTTP/1.1 protocol that closes such connections after ``header_timeout`` seconds, answers
 503 beyond ``max_connections`` open connections (uvicorn's ``limit_concurrency``), and keeps
-uvicorn's access log off (it would log paths and clients).
+uvicorn's access log off (it would log paths and clients). uvicorn's own messages go through
+the application's logging configuration.
 """
 
 from __future__ import annotations
@@ -85,6 +86,7 @@ def uvicorn_config(
         limit_concurrency=config.max_connections,
         timeout_keep_alive=max(1, round(config.keep_alive_timeout)),
         access_log=False,
+        log_config=None,  # the application's logging configuration applies
         lifespan="off",
         log_level=log_level,
     )
