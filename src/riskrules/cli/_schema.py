@@ -8,12 +8,18 @@ from collections.abc import Callable
 from pathlib import Path
 
 from riskrules.cli._options import Commands
-from riskrules.ehr._serviceconfig import config_json_schema
 from riskrules.ruleset import ruleset_json_schema
+
+
+def _service_config_schema() -> str:
+    from riskrules.ehr._serviceconfig import config_json_schema
+
+    return config_json_schema()
+
 
 SCHEMAS: dict[str, Callable[[], str]] = {
     "ruleset": ruleset_json_schema,
-    "service-config": config_json_schema,
+    "service-config": _service_config_schema,
 }
 """Schema name -> function returning its JSON text."""
 SCHEMA_FILE = "schemas/{name}.schema.json"

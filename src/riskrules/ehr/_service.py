@@ -116,10 +116,12 @@ def _replay_store(config: ServiceConfig) -> ReplayStore:
 class _Service:
     """The state behind the app: handler, authenticator, feedback recorder and thread pool."""
 
-    def __init__(self, scorer: Scorer, config: ServiceConfig) -> None:
+    def __init__(
+        self, scorer: Scorer, config: ServiceConfig, replay: ReplayStore | None = None
+    ) -> None:
         self.config = config
         self.key = config.card_key or os.urandom(32)
-        self.replay = _replay_store(config)
+        self.replay = replay if replay is not None else _replay_store(config)
         self.auth = (
             None
             if config.insecure_dev
@@ -222,11 +224,16 @@ def create_app(
     engine: str = "auto",
     config: ServiceConfig | None = None,
     scorer: Scorer | None = None,
+    replay_store: ReplayStore | None = None,
 ) -> Starlette:
-    """The ASGI app. One Scorer is compiled here and reused for every call."""
+    """The ASGI app. One Scorer is compiled here and reused for every call.
+
+    ``replay_store`` replaces the store the configuration names (any :class:`ReplayStore`,
+    e.g. one over Redis shared by several hosts).
+    """
     config = config or ServiceConfig()
     _check(config)
-    service = _Service(scorer or Scorer(ruleset, engine=engine), config)
+    service = _Service(scorer or Scorer(ruleset, engine=engine), config, replay_store)
     middleware = []
     if config.cors_origins:
         middleware.append(
