@@ -188,30 +188,41 @@ def cards(
             "source": _source(label, hid, firings, rs),
         }
         if recs:
-            card["suggestions"] = [
-                {
-                    "label": _clip(f"{rec.title} ({rec.urgency})"),
-                    "uuid": uid("suggestion", hid, rec.protocol),
-                    "isRecommended": True,
-                }
-                for rec in recs
-            ]
-            card["selectionBehavior"] = "any"
-            if links_base:
-                base = links_base.rstrip("/")
-                card["links"] = [
-                    {
-                        "label": _clip(rec.title),
-                        "url": f"{base}/protocols/{rec.protocol}",
-                        "type": "absolute",
-                    }
-                    for rec in recs
-                ]
+            _add_suggestions(card, hid, recs, uid, links_base)
         card["overrideReasons"] = _override_reasons()
         out.append(card)
     if pending:
         out.append(_incomplete_card(report, pending, label, uid("incomplete", *pending)))
     return out
+
+
+def _add_suggestions(
+    card: dict[str, Any],
+    hid: str,
+    recs: list[Any],
+    uid: Callable[..., str],
+    links_base: str | None,
+) -> None:
+    """One suggestion per recommended protocol, and links to them under ``links_base``."""
+    card["suggestions"] = [
+        {
+            "label": _clip(f"{rec.title} ({rec.urgency})"),
+            "uuid": uid("suggestion", hid, rec.protocol),
+            "isRecommended": True,
+        }
+        for rec in recs
+    ]
+    card["selectionBehavior"] = "any"
+    if links_base:
+        base = links_base.rstrip("/")
+        card["links"] = [
+            {
+                "label": _clip(rec.title),
+                "url": f"{base}/protocols/{rec.protocol}",
+                "type": "absolute",
+            }
+            for rec in recs
+        ]
 
 
 def _chosen_hazards(report: RiskReport, hazards: Iterable[str] | None) -> frozenset[str]:
