@@ -533,8 +533,6 @@ def to_html(graph: nx.DiGraph[str], title: str | None = None) -> str:
         attrs = graph.graph
         name = " ".join(str(attrs[k]) for k in ("ruleset", "version") if k in attrs)
         title = f"riskrules graph: {name}" if name else "riskrules graph"
-    template = (
-        resources.files("riskrules").joinpath("data", "graph_viewer.html").read_text("utf-8")
-    )
+    template = resources.files("riskrules").joinpath("data", "graph_viewer.html").read_text("utf-8")
     fills = {"@@TITLE@@": html.escape(title), "@@DATA@@": _script_json(html_payload(graph, title))}
     return re.sub("@@TITLE@@|@@DATA@@", lambda m: fills[m.group(0)], template)

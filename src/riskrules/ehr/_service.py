@@ -244,7 +244,7 @@ class _Service:
             return value
         responses = prefetch.get("questionnaireResponses")
         if responses is not None:
-            from riskrules.ehr._fhir import assessment_from_questionnaire_responses
+            from riskrules.ehr._fhir_select import assessment_from_questionnaire_responses
 
             if not isinstance(responses, dict | list):
                 raise _Reject(400, "prefetch 'questionnaireResponses' must be a Bundle or list")
