@@ -9,13 +9,15 @@ selection policy and every coding choice are described in ``docs/fhir.md``.
   assessment :class:`riskrules.Scorer` reads, with which response supplied each field and which
   were skipped and why; :func:`assessment_from_questionnaire_responses` returns the assessment
   alone.
-* :func:`load_mappings`: the questionnaire mappings in force (shipped plus a site's own).
+* :func:`load_mappings`: the questionnaire mappings in force (shipped plus a site's own),
+  each validated against the mapping schema (:func:`fhir_mapping_json_schema`).
 * :func:`risk_assessment` and :func:`observations`: a report as FHIR resources.
 
 The implementation is in the private modules of :mod:`riskrules.ehr`; this module is its public
 face.
 """
 
+from riskrules.ehr._fhir_mapping_spec import fhir_mapping_json_schema
 from riskrules.ehr._fhir_mappings import QuestionnaireMapping, load_mappings
 from riskrules.ehr._fhir_out import (
     BASE_URL,
@@ -49,6 +51,7 @@ __all__ = [
     "QuestionnaireResponsesResult",
     "SkippedResponse",
     "assessment_from_questionnaire_responses",
+    "fhir_mapping_json_schema",
     "load_mappings",
     "observations",
     "read_questionnaire_responses",

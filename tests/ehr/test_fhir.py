@@ -32,7 +32,11 @@ from riskrules.fhir import (
     risk_assessment,
 )
 
-MAPPINGS = {m.instrument: m for m in load_mappings().values()}
+MAPPINGS = {
+    m.instrument: m
+    for m in load_mappings().values()
+    if m.url is not None and m.url.startswith("https://riskrules.example/")
+}
 YES_NO = "http://terminology.hl7.org/CodeSystem/v2-0136"
 AUDIT_SYSTEM = "https://riskrules.example/fhir/CodeSystem/audit-item-score"
 
@@ -222,9 +226,11 @@ def test_bare_url_and_custom_mapping(tmp_path: Path) -> None:
     assert assessment_from_questionnaire_responses(ehr, mappings=[path]) == {
         "client.cage_aid.total": 2
     }
-    with pytest.raises(RiskRulesError, match="invalid FHIR mapping: 'instrument'"):
+    with pytest.raises(
+        RiskRulesError, match="invalid FHIR mapping: instrument: Input should be 'audit'"
+    ):
         load_mappings([custom | {"instrument": "phq9"}])
-    with pytest.raises(RiskRulesError, match="same item"):
+    with pytest.raises(RiskRulesError, match="the same instrument item"):
         load_mappings([custom | {"items": {"a": 1, "b": 1}}])
 
 

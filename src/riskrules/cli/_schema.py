@@ -1,4 +1,4 @@
-"""``riskrules schema``: the JSON Schema of ruleset files."""
+"""``riskrules schema``: the JSON Schemas of ruleset files and FHIR questionnaire mappings."""
 
 from __future__ import annotations
 
@@ -10,7 +10,17 @@ from pathlib import Path
 from riskrules.cli._options import Commands
 from riskrules.ruleset import ruleset_json_schema
 
-SCHEMAS: dict[str, Callable[[], str]] = {"ruleset": ruleset_json_schema}
+
+def _fhir_mapping_schema() -> str:
+    from riskrules.ehr._fhir_mapping_spec import fhir_mapping_json_schema
+
+    return fhir_mapping_json_schema()
+
+
+SCHEMAS: dict[str, Callable[[], str]] = {
+    "fhir-mapping": _fhir_mapping_schema,
+    "ruleset": ruleset_json_schema,
+}
 """Schema name -> function returning its JSON text."""
 SCHEMA_FILE = "schemas/{name}.schema.json"
 """Where each schema is committed, relative to the repository root."""
@@ -19,8 +29,11 @@ SCHEMA_FILE = "schemas/{name}.schema.json"
 def add_schema(commands: Commands) -> None:
     parser = commands.add_parser(
         "schema",
-        help="print or write the JSON Schema of a ruleset file",
-        description="Generate the JSON Schema that ruleset YAML files are written against.",
+        help="print or write the JSON Schema of a ruleset or FHIR mapping file",
+        description=(
+            "Generate the JSON Schema that ruleset YAML files (ruleset) or FHIR questionnaire "
+            "mapping files (fhir-mapping) are written against."
+        ),
     )
     parser.add_argument("name", choices=sorted(SCHEMAS), help="which schema")
     parser.add_argument(
