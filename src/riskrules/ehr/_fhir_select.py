@@ -56,17 +56,18 @@ class QuestionnaireResponsesResult:
     ``assessment``: dotted contract names -> scores, as :class:`riskrules.Scorer` reads them.
     ``sources``: each assessment field -> the response that supplied it.
     ``skipped``: the responses left out, each with the reason, in input order.
+    ``used``: the responses that supplied at least one field, in input order.
     """
 
     assessment: dict[str, Score]
     sources: dict[str, str] = field(default_factory=dict)
     skipped: tuple[SkippedResponse, ...] = ()
+    used: tuple[str, ...] = ()
 
     @property
     def basis(self) -> list[str]:
         """References of the responses used (those with an ``id``), for ``RiskAssessment.basis``."""
-        used = dict.fromkeys(self.sources.values())
-        return [ref for ref in used if ref.startswith("QuestionnaireResponse/")]
+        return [ref for ref in self.used if ref.startswith("QuestionnaireResponse/")]
 
 
 @dataclass(slots=True)
@@ -304,7 +305,9 @@ def read_questionnaire_responses(
     assessment, sources = _merge(chosen, duplicates, partial=partial)
     order = {where: n for n, (where, _) in reversed(list(enumerate(found)))}
     skipped.sort(key=lambda s: order[s.response])
-    return QuestionnaireResponsesResult(assessment, sources, tuple(skipped))
+    supplied = set(sources.values())
+    used = tuple(c.where for c in chosen if c.where in supplied)
+    return QuestionnaireResponsesResult(assessment, sources, tuple(skipped), used)
 
 
 def _admit(
