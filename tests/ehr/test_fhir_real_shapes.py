@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+import riskrules
 from riskrules import AssessmentError
 from riskrules.fhir import (
     SkippedResponse,
@@ -234,3 +235,22 @@ def test_whole_record_of_one_patient_gives_one_assessment() -> None:
         read_questionnaire_responses(
             [load(n) for n in names], on_unknown="skip", subject="Patient/other"
         )
+
+
+def test_short_cssrs_form_that_never_asks_q3_to_q5() -> None:
+    resource = load("cobalt-cssrs-short-q2-yes.json")
+    with pytest.raises(AssessmentError, match="missing answer") as info:
+        assessment_from_questionnaire_responses(resource)
+    assert info.value.field == "QuestionnaireResponse/cobalt-cssrs-short-q2-yes.item[code 93248-3]"
+    # The site's copy of the shipped mapping has the same panel code, so it replaces it.
+    site = [SITE / "penn-short-cssrs.json"]
+    got = assessment_from_questionnaire_responses(resource, mappings=site)
+    assert got == {
+        "client.cssrs.q1": True,
+        "client.cssrs.q2": True,
+        "client.cssrs.q6_lifetime": False,
+    }
+    report = riskrules.score(got, engine="native")
+    crisis = report.hazards["crisis"]
+    assert not crisis.complete
+    assert "client.cssrs.q4" in crisis.missing

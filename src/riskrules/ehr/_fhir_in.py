@@ -270,7 +270,10 @@ def score_response(
     """
     given, fields = _read_items(mapping, response, where)
     try:
-        return dict(INSTRUMENTS[mapping.instrument](given, partial=partial))
+        scorer = INSTRUMENTS[mapping.instrument]
+        if mapping.not_asked:
+            return dict(scorer(given, partial=partial, not_asked=mapping.not_asked))
+        return dict(scorer(given, partial=partial))
     except AssessmentError as exc:
         links = {rule.key: f"{where}.item[{rule.label}]" for rule in mapping.rules}
         raise _relocate(exc, links | fields) from None

@@ -25,6 +25,7 @@ Instrument = Literal[
     "audit", "audit_c", "cage_aid", "cbi", "cssrs_screener", "dast10", "proqol5", "stss"
 ]
 ItemKeyDocument = StrictInt | StrictStr
+CssrsQuestion = Literal["q1", "q2", "q3", "q4", "q5", "q6_lifetime", "q6_past_3_months"]
 AnswerValue = StrictBool | StrictInt
 
 
@@ -141,6 +142,10 @@ class MappingDocument(_Strict):
     ignore_unmapped: StrictBool = Field(
         default=False, description="skip answered items the mapping does not list (opt-in)"
     )
+    not_asked: list[CssrsQuestion] = Field(
+        default_factory=list,
+        description="C-SSRS screener only: questions this short form never asks",
+    )
 
     @model_validator(mode="after")
     def _findable(self) -> MappingDocument:
@@ -150,6 +155,8 @@ class MappingDocument(_Strict):
             raise ValueError("'version' needs 'url'")
         if not self.items:
             raise ValueError("'items' must not be empty")
+        if self.not_asked and self.instrument != "cssrs_screener":
+            raise ValueError("'not_asked' is for the C-SSRS screener only")
         return self
 
 

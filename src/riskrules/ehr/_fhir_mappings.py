@@ -160,6 +160,7 @@ class QuestionnaireMapping:
             (m.link_id, None if m.code is None else _code(m.code)) for m in doc.ignore
         )
         self.ignore_unmapped = doc.ignore_unmapped
+        self.not_asked: tuple[str, ...] = tuple(doc.not_asked)
         self._by_link: dict[str, ItemRule] = {
             r.link_id: r for r in self.rules if r.link_id is not None
         }

@@ -23,7 +23,7 @@ Only item numbers and their scoring keys live here, never item wording.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any, TypeAlias
 
 from riskrules.ehr._instrument_answers import (
@@ -242,15 +242,27 @@ _CSSRS_GATES = {
 }
 
 
-def score_cssrs_screener(answers: Mapping[str, bool | None], *, partial: bool = False) -> Scores:
+def score_cssrs_screener(
+    answers: Mapping[str, bool | None],
+    *,
+    partial: bool = False,
+    not_asked: Collection[str] = (),
+) -> Scores:
     """C-SSRS screener: the asked questions' yes/no answers under ``client.cssrs.<question>``.
 
     Q1, Q2 and Q6 (lifetime) are always asked; Q3-Q5 only after a yes to Q2, and the Q6
     past-three-months follow-up only after a lifetime yes. A skipped question is left out, never
     filled in (the default ruleset reads a follow-up skipped after a "no" as no). An answer to
     a question the skip pattern excludes is an error, as is a missing answer to one it asks
-    (unless ``partial=True``, which leaves the missing question out).
+    (unless ``partial=True``, which leaves the missing question out). ``not_asked`` names
+    questions a short form never asks: their absence is not an error and they are left out, so
+    the rules that read them stay indeterminate.
     """
+    unknown = sorted(set(not_asked) - set(_CSSRS_QUESTIONS))
+    if unknown:
+        raise AssessmentError(
+            "cssrs_screener", unknown[0], "not_asked takes " + ", ".join(_CSSRS_QUESTIONS)
+        )
     if not isinstance(answers, Mapping):
         raise AssessmentError(
             "cssrs_screener", answers, "a mapping of question name to yes/no answer was expected"
@@ -282,7 +294,7 @@ def score_cssrs_screener(answers: Mapping[str, bool | None], *, partial: bool = 
                 f"breaks the skip pattern: {question} is asked only after a yes to {gate},"
                 f" and {gate} is {state}",
             )
-        if question not in answered and asked and not partial:
+        if question not in answered and asked and not partial and question not in not_asked:
             after = "" if gate is None else f" (asked because {gate} is yes)"
             raise AssessmentError(f"cssrs_screener.{question}", None, f"missing answer{after}")
     return {f"client.cssrs.{q}": answered[q] for q in _CSSRS_QUESTIONS if q in answered}
