@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -207,3 +208,46 @@ def test_site_mapping_files(scorer: Scorer, tmp_path: Path) -> None:
         reply = run.call(hook_call(prefetch={"questionnaireResponses": [response]}))
         assert reply.status_code == 200, reply.text
         assert reply.json()["cards"][0]["indicator"] == "critical"
+
+
+def _record() -> dict[str, Any]:
+    # one patient's record as a FHIR search returns it: a PHQ-9 (no mapping), two AUDIT-Cs,
+    # a C-SSRS screener and a draft (examples/ehr/loinc_record.json)
+    path = Path(__file__).resolve().parents[2] / "examples/ehr/loinc_record.json"
+    record: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return record
+
+
+def test_a_real_record_scores_with_the_default_selection_policy(running: Running) -> None:
+    # the discovery template asks for every completed response of the patient: other
+    # questionnaires are skipped and the latest administration counts
+    body = hook_call(prefetch={"questionnaireResponses": _record()}, patient="example")
+    reply = running.call(body)
+    assert reply.status_code == 200, reply.text
+    assert reply.json()["cards"]
+
+
+def test_the_selection_policy_is_the_sites(scorer: Scorer) -> None:
+    body = hook_call(prefetch={"questionnaireResponses": _record()}, patient="example")
+    strict = ServiceConfig(selection={"on_unknown": "error", "duplicates": "latest"})
+    with serve(scorer, strict) as run:
+        reply = run.call(body)
+        assert reply.status_code == 422
+        assert "mapping" in reply.json()["error"]
+    twice = ServiceConfig(selection={"on_unknown": "skip", "duplicates": "error"})
+    with serve(scorer, twice) as run:
+        assert run.call(body).status_code == 422
+    recent = ServiceConfig(
+        selection={"on_unknown": "skip", "duplicates": "latest", "max_age": timedelta(days=1)}
+    )
+    with serve(scorer, recent) as run:
+        # every response is older than a day: none is used, so nothing is ruled out
+        reply = run.call(body)
+        assert reply.status_code == 200, reply.text
+        card = _incomplete(reply.json()["cards"])
+        assert "Client crisis" in card["detail"]
+        assert "client.cssrs.q1" in card["detail"]
+    with serve(scorer) as run:
+        reply = run.call(hook_call(prefetch={"questionnaireResponses": _record()}))
+        assert reply.status_code == 422  # the record is about Patient/example, not the call's
+        assert "context.patientId" in reply.json()["error"]

@@ -1,4 +1,5 @@
-"""``riskrules schema``: the JSON Schemas of ruleset files and the service configuration."""
+"""``riskrules schema``: the JSON Schemas of rulesets, FHIR questionnaire mappings and the
+service configuration."""
 
 from __future__ import annotations
 
@@ -11,6 +12,12 @@ from riskrules.cli._options import Commands
 from riskrules.ruleset import ruleset_json_schema
 
 
+def _fhir_mapping_schema() -> str:
+    from riskrules.ehr._fhir_mapping_spec import fhir_mapping_json_schema
+
+    return fhir_mapping_json_schema()
+
+
 def _service_config_schema() -> str:
     from riskrules.ehr._serviceconfig import config_json_schema
 
@@ -18,6 +25,7 @@ def _service_config_schema() -> str:
 
 
 SCHEMAS: dict[str, Callable[[], str]] = {
+    "fhir-mapping": _fhir_mapping_schema,
     "ruleset": ruleset_json_schema,
     "service-config": _service_config_schema,
 }
@@ -29,10 +37,11 @@ SCHEMA_FILE = "schemas/{name}.schema.json"
 def add_schema(commands: Commands) -> None:
     parser = commands.add_parser(
         "schema",
-        help="print or write the JSON Schema of a ruleset or service configuration file",
+        help="print or write the JSON Schema of a ruleset, FHIR mapping or service configuration",
         description=(
-            "Generate the JSON Schema that ruleset YAML files (ruleset) or the CDS Hooks "
-            "service's configuration file (service-config) are written against."
+            "Generate the JSON Schema that ruleset YAML files (ruleset), FHIR questionnaire "
+            "mapping files (fhir-mapping) or the CDS Hooks service's configuration file "
+            "(service-config) are written against."
         ),
     )
     parser.add_argument("name", choices=sorted(SCHEMAS), help="which schema")

@@ -31,7 +31,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from riskrules.ehr._fhir import BASE_URL, HAZARD_SYSTEM
+from riskrules.ehr._fhir_out import BASE_URL, HAZARD_SYSTEM
 from riskrules.report import RiskReport
 
 if TYPE_CHECKING:

@@ -44,7 +44,7 @@ def client_side_hazards(ruleset: Ruleset) -> tuple[str, ...]:
 
 def site_mappings(paths: Sequence[Path]) -> tuple[Mapping[str, Any], ...]:
     """The site's FHIR mapping documents, read and checked once at start-up."""
-    from riskrules.ehr._fhir import load_mappings
+    from riskrules.ehr._fhir_mappings import load_mappings
 
     documents = []
     for path in paths:

@@ -10,17 +10,20 @@ no data is ``null``; errors come as OperationOutcome; results may be paged. So:
 - an OperationOutcome, or a Bundle with a ``next`` link (only its first page was sent), is
   scored from what did arrive, and every reported hazard is marked incomplete with the reason
   (:attr:`Prefetched.gaps`);
-- every response must be about ``context.patientId`` (its ``subject``), else 422.
+- every response must be about ``context.patientId`` (its ``subject``), else 422;
+- which responses count is the site's selection policy (``on_unknown``, ``duplicates``,
+  ``max_age``: :func:`riskrules.fhir.read_questionnaire_responses`); responses it leaves out
+  leave their hazards incomplete.
 """
 
 from __future__ import annotations
 
-import inspect
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from riskrules.errors import ServiceRequestError
+from riskrules.errors import AssessmentError, ServiceRequestError
 
 __all__ = ["PAGED", "UNAVAILABLE", "Prefetched", "prefetched"]
 
@@ -28,6 +31,7 @@ PAGED = "questionnaireResponses (pages after the first were not sent)"
 """The gap named when a prefetched Bundle has a ``next`` link."""
 UNAVAILABLE = "questionnaireResponses (the EHR reported an error fetching them)"
 """The gap named when the EHR sent an OperationOutcome instead of the data."""
+log = logging.getLogger("riskrules.service")
 _MISSING = "required prefetch is missing (give 'questionnaireResponses' or 'assessment')"
 
 
@@ -48,28 +52,7 @@ def _is_error_outcome(resource: Mapping[str, Any]) -> bool:
     )
 
 
-def _patient_of(reference: Any) -> str | None:
-    """The Patient id a Reference points at (relative, absolute or versioned), else None."""
-    if not isinstance(reference, Mapping) or not isinstance(reference.get("reference"), str):
-        return None
-    parts = reference["reference"].rstrip("/").split("/")
-    if len(parts) >= 4 and parts[-2] == "_history":
-        parts = parts[:-2]
-    if len(parts) >= 2 and parts[-2] == "Patient":
-        return str(parts[-1])
-    return None
-
-
-def _check_subject(resource: Mapping[str, Any], patient_id: str) -> None:
-    if _patient_of(resource.get("subject")) != patient_id:
-        raise ServiceRequestError(
-            422,
-            "a prefetched QuestionnaireResponse is not about context.patientId "
-            "(its subject must reference that Patient)",
-        )
-
-
-def _responses(value: Any, patient_id: str) -> tuple[list[Any], list[str]]:
+def _responses(value: Any) -> tuple[list[Any], list[str]]:
     """The resources to convert and the gaps, from a Bundle, a list or one resource."""
     gaps: list[str] = []
     if isinstance(value, Mapping) and value.get("resourceType") == "OperationOutcome":
@@ -94,8 +77,6 @@ def _responses(value: Any, patient_id: str) -> tuple[list[Any], list[str]]:
             if _is_error_outcome(item) and UNAVAILABLE not in gaps:
                 gaps.append(UNAVAILABLE)
             continue
-        if isinstance(item, Mapping) and item.get("resourceType") == "QuestionnaireResponse":
-            _check_subject(item, patient_id)
         kept.append(item)
     return kept, gaps
 
@@ -103,16 +84,35 @@ def _responses(value: Any, patient_id: str) -> tuple[list[Any], list[str]]:
 def _convert(
     responses: list[Any],
     *,
+    patient_id: str,
     mappings: tuple[Mapping[str, Any], ...],
     partial: bool,
     selection: Mapping[str, Any],
 ) -> dict[str, Any]:
-    from riskrules.ehr._fhir import assessment_from_questionnaire_responses as convert
+    """The assessment the selection policy makes of ``responses``, all about the patient."""
+    from riskrules.ehr._fhir_select import read_questionnaire_responses
 
-    accepted = inspect.signature(convert).parameters
-    options = {name: value for name, value in selection.items() if name in accepted}
-    result: dict[str, Any] = convert(responses, mappings=list(mappings), partial=partial, **options)
-    return result
+    try:
+        result = read_questionnaire_responses(
+            responses,
+            mappings=list(mappings),
+            partial=partial,
+            subject=f"Patient/{patient_id}",
+            **selection,
+        )
+    except AssessmentError as exc:
+        if exc.field.endswith(".subject"):
+            raise ServiceRequestError(
+                422,
+                "a prefetched QuestionnaireResponse is not about context.patientId "
+                f"({exc.field}: {exc.constraint})",
+            ) from None
+        raise
+    if result.skipped:
+        log.info(
+            "questionnaire responses left out by the selection policy: %d", len(result.skipped)
+        )
+    return dict(result.assessment)
 
 
 def prefetched(
@@ -141,8 +141,14 @@ def prefetched(
     value = prefetch["questionnaireResponses"]
     if value is None:
         return Prefetched({})
-    responses, gaps = _responses(value, patient_id)
+    responses, gaps = _responses(value)
     if not responses:
         return Prefetched({}, tuple(gaps))
-    assessment = _convert(responses, mappings=mappings, partial=partial, selection=selection or {})
+    assessment = _convert(
+        responses,
+        patient_id=patient_id,
+        mappings=mappings,
+        partial=partial,
+        selection=selection or {},
+    )
     return Prefetched(assessment, tuple(gaps))
