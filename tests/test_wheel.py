@@ -65,9 +65,12 @@ def test_the_wheel_contains_the_data_files(wheel: Path) -> None:
     for name in rulesets:
         assert f"riskrules/data/rulesets/{name}" in names
     assert "riskrules/data/schemas/ruleset.schema.json" in names
+    assert "riskrules/data/schemas/fhir-mapping.schema.json" in names
     assert "riskrules/py.typed" in names
     assert "riskrules/ruleset/_loader.py" in names
     assert "riskrules/data/fhir_mappings/audit_c.json" in names
+    assert "riskrules/data/fhir_mappings/audit_c_loinc.json" in names
+    assert "riskrules/data/fhir_mappings/cssrs_screener_loinc.json" in names
     assert "riskrules/data/graph_viewer.html" in names
     assert "_riskrules_pytestplugin.py" in names
     entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))

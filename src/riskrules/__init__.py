@@ -32,6 +32,7 @@ from riskrules.errors import (
     RiskRulesError,
     RulesetError,
     ScenarioFailure,
+    ServiceRequestError,
 )
 
 if TYPE_CHECKING:
@@ -209,6 +210,7 @@ __all__ = [
     "Scenario",
     "ScenarioFailure",
     "Scorer",
+    "ServiceRequestError",
     "SweepResult",
     "__version__",
     "compare",

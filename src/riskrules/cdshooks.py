@@ -8,6 +8,7 @@ from riskrules.ehr._cdshooks import (
     OVERRIDE_SYSTEM,
     SUMMARY_LIMIT,
     cards,
+    issued,
 )
 
 __all__ = [
@@ -15,4 +16,5 @@ __all__ = [
     "OVERRIDE_SYSTEM",
     "SUMMARY_LIMIT",
     "cards",
+    "issued",
 ]

@@ -18,6 +18,7 @@ and a one-line ``str()`` that a person can act on. Every class here is exported 
     ├── FhirReferenceError      a reference, date or option for the FHIR export is unacceptable
     │                           (also a ValueError)
     ├── ConfigError             the CDS Hooks service's configuration is unusable
+    ├── ServiceRequestError     the CDS Hooks service rejects a request (HTTP status, message)
     └── ScenarioFailure         a ruleset scenario failed under the pytest plugin
 
 Exceptions used only as private control flow inside one module (never seen by a caller) stay
@@ -39,6 +40,7 @@ __all__ = [
     "RiskRulesError",
     "RulesetError",
     "ScenarioFailure",
+    "ServiceRequestError",
 ]
 
 
@@ -177,6 +179,22 @@ class FhirReferenceError(RiskRulesError, ValueError):
 
 class ConfigError(RiskRulesError):
     """The CDS Hooks service configuration is unusable (message names the file and key)."""
+
+
+class ServiceRequestError(RiskRulesError):
+    """The CDS Hooks service rejects a request: ``status`` is the HTTP status (4xx, or 503 when
+    a bounded resource is full) and ``message`` the reason sent back as ``{"error": message}``.
+
+    Messages name fields and constraints, never the values a request carried.
+    """
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (ServiceRequestError, (self.status, self.message))
 
 
 class ScenarioFailure(RiskRulesError):

@@ -140,3 +140,32 @@ def test_cards_are_deterministic_and_well_formed(scorer: Scorer, seed: int, miss
         assert len({c["uuid"] for c in result}) == len(result)
         if "crisis" in at_least_moderate:
             assert result[0]["source"]["topic"]["code"] == "crisis"
+
+
+def test_hazards_limit_the_cards(scorer: Scorer) -> None:
+    report = scorer.score(_example("client_in_crisis"))
+    only = cards(report, hazards=["crisis"])
+    assert [c["source"]["topic"]["code"] for c in only] == ["crisis"]
+    with pytest.raises(ValueError, match="no_such_hazard"):
+        cards(report, hazards=["no_such_hazard"])
+
+
+def test_instance_makes_uuids_per_call_and_key_makes_them_verifiable(scorer: Scorer) -> None:
+    from riskrules.cdshooks import issued
+
+    report = scorer.score(_example("client_in_crisis"))
+    plain = cards(report)
+    one = cards(report, instance="call-1", key=b"k" * 32)
+    again = cards(report, instance="call-1", key=b"k" * 32)
+    two = cards(report, instance="call-2", key=b"k" * 32)
+    assert one == again
+    assert {c["uuid"] for c in one}.isdisjoint(c["uuid"] for c in two)
+    assert {c["uuid"] for c in one}.isdisjoint(c["uuid"] for c in plain)
+    for card in one:
+        assert issued(card["uuid"], b"k" * 32)
+        assert not issued(card["uuid"], b"x" * 32)
+        assert all(issued(s["uuid"], b"k" * 32) for s in card.get("suggestions", []))
+    assert not any(issued(c["uuid"], b"k" * 32) for c in plain)
+    assert not issued(one[0]["uuid"].upper(), b"k" * 32)
+    assert not issued(None, b"k" * 32)
+    assert not issued("not-a-uuid-but-exactly-36-characters", b"k" * 32)

@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "ehr" / "ehr_to_cards.py"
@@ -42,3 +43,42 @@ def test_example_output_is_deterministic() -> None:
         for _ in range(2)
     }
     assert len(runs) == 1
+
+
+def run(name: str) -> Any:
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "ehr" / name)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    ).stdout
+    return json.loads(out)
+
+
+def test_loinc_record_example_selects_and_explains() -> None:
+    data = run("loinc_record.py")
+    assert data["assessment"]["client.audit_c.total"] == 8
+    assert data["assessment"]["client.cssrs.q3"] is True
+    assert data["sources"]["client.audit_c.total"] == "QuestionnaireResponse/audit-c-2026"
+    assert [(s["response"], s["reason"].split(":")[0]) for s in data["skipped"]] == [
+        ("QuestionnaireResponse/phq-9-2026", "no mapping"),
+        (
+            "QuestionnaireResponse/audit-c-2025",
+            "superseded by the later QuestionnaireResponse/audit-c-2026",
+        ),
+        ("QuestionnaireResponse/cssrs-draft", "status 'in-progress'"),
+    ]
+    assert data["basis"] == [
+        "QuestionnaireResponse/cssrs-2026",
+        "QuestionnaireResponse/audit-c-2026",
+    ]
+    assert data["levels"]["crisis"] == "high"
+
+
+def test_site_mapping_example_gets_the_forms_own_dast_total() -> None:
+    data = run("site_mapping.py")
+    assert data == {
+        "with_site_mapping": {"client.dast10.total": 3},
+        "if_item_3_were_mapped_as_published": {"client.dast10.total": 2},
+    }

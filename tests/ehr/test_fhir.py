@@ -17,20 +17,26 @@ from hypothesis import strategies as st
 
 import riskrules
 from riskrules import AssessmentError, RiskRulesError, Ruleset, Scorer
-from riskrules.ehr._fhir import (
+from riskrules.ehr._instruments import INSTRUMENTS, assessment_from_items
+from riskrules.fhir import (
     HAZARD_SYSTEM,
     RISK_PROBABILITY_CODES,
     RISK_PROBABILITY_SYSTEM,
     RULESET_EXTENSION,
     FhirReferenceError,
+    SkippedResponse,
     assessment_from_questionnaire_responses,
     load_mappings,
     observations,
+    read_questionnaire_responses,
     risk_assessment,
 )
-from riskrules.ehr._instruments import INSTRUMENTS, assessment_from_items
 
-MAPPINGS = {m.instrument: m for m in load_mappings().values()}
+MAPPINGS = {
+    m.instrument: m
+    for m in load_mappings().values()
+    if m.url is not None and m.url.startswith("https://riskrules.example/")
+}
 YES_NO = "http://terminology.hl7.org/CodeSystem/v2-0136"
 AUDIT_SYSTEM = "https://riskrules.example/fhir/CodeSystem/audit-item-score"
 
@@ -220,18 +226,27 @@ def test_bare_url_and_custom_mapping(tmp_path: Path) -> None:
     assert assessment_from_questionnaire_responses(ehr, mappings=[path]) == {
         "client.cage_aid.total": 2
     }
-    with pytest.raises(RiskRulesError, match="invalid FHIR mapping: 'instrument'"):
+    with pytest.raises(
+        RiskRulesError, match="invalid FHIR mapping: instrument: Input should be 'audit'"
+    ):
         load_mappings([custom | {"instrument": "phq9"}])
-    with pytest.raises(RiskRulesError, match="same item"):
+    with pytest.raises(RiskRulesError, match="the same instrument item"):
         load_mappings([custom | {"items": {"a": 1, "b": 1}}])
 
 
 def test_partial_accepts_in_progress_and_leaves_out_incomplete_scores() -> None:
     resource = response("stss", {1: 3}, status="in-progress")
     assert assessment_from_questionnaire_responses(resource, partial=True) == {}
-    with pytest.raises(AssessmentError) as info:
-        assessment_from_questionnaire_responses(resource)
-    assert info.value.field == "resources[0].status"
+    result = read_questionnaire_responses(resource)
+    assert result.assessment == {}
+    assert result.skipped == (
+        SkippedResponse(
+            "resources[0]",
+            "status 'in-progress': only completed or amended responses are scored"
+            " (in-progress ones with partial=True)",
+            "stss",
+        ),
+    )
 
 
 def error(resources: Any, **kwargs: Any) -> AssessmentError:
@@ -288,7 +303,10 @@ def test_errors_name_the_response_and_link_id() -> None:
     for status in ("entered-in-error", "stopped", None):
         bad = response("cage_aid", good, status="x")
         bad["status"] = status
-        assert error(bad, partial=True).field == "resources[0].status"
+        skipped = read_questionnaire_responses(bad, partial=True).skipped
+        assert [(s.response, s.reason.split(":")[0]) for s in skipped] == [
+            ("resources[0]", f"status {status!r}")
+        ]
 
     assert (
         "second response"

@@ -590,3 +590,19 @@ def test_docs_example_runs_and_matches_its_comment() -> None:
     assert shown.replace(" ", "") == str(
         score_audit({1: 2, 2: 1, 3: 1, 4: 0, 5: 0, 6: 0, 7: 1, 8: 0, 9: 0, 10: 2})
     ).replace(" ", "")
+
+
+def test_cssrs_questions_a_short_form_never_asks_are_left_out() -> None:
+    answers = {"q1": True, "q2": True, "q6_lifetime": False}
+    with pytest.raises(AssessmentError, match="missing answer"):
+        score_cssrs_screener(answers)
+    assert score_cssrs_screener(answers, not_asked=("q3", "q4", "q5")) == {
+        "client.cssrs.q1": True,
+        "client.cssrs.q2": True,
+        "client.cssrs.q6_lifetime": False,
+    }
+    with pytest.raises(AssessmentError, match="missing answer") as info:
+        score_cssrs_screener({"q1": True, "q2": True}, not_asked=("q3", "q4", "q5"))
+    assert info.value.field == "cssrs_screener.q6_lifetime"
+    with pytest.raises(AssessmentError, match="not_asked takes"):
+        score_cssrs_screener(answers, not_asked=("q9",))

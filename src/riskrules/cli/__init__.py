@@ -5,9 +5,9 @@ that sets ``handler``; a handler takes the parsed arguments and returns the exit
 Exit status: 0 success, 1 a check failed, 2 bad usage or bad input (the located message goes to
 stderr).
 
-``riskrules schema ruleset`` prints the JSON Schema of a ruleset file;
-``--output schemas/ruleset.schema.json`` writes it there, and ``--check`` fails when that file
-differs from what the models generate.
+``riskrules schema ruleset`` prints the JSON Schema of a ruleset file (``schema fhir-mapping``:
+of a FHIR questionnaire mapping file); ``--output schemas/ruleset.schema.json`` writes it there,
+and ``--check`` fails when that file differs from what the models generate.
 
 ``riskrules score ASSESSMENT.json`` scores an assessment (``-`` reads standard input) and prints
 the report as JSON, or with ``--format text`` a short summary; ``--explain PROTOCOL`` and

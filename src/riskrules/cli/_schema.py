@@ -1,4 +1,5 @@
-"""``riskrules schema``: the JSON Schema of ruleset files."""
+"""``riskrules schema``: the JSON Schemas of rulesets, FHIR questionnaire mappings and the
+service configuration."""
 
 from __future__ import annotations
 
@@ -10,7 +11,24 @@ from pathlib import Path
 from riskrules.cli._options import Commands
 from riskrules.ruleset import ruleset_json_schema
 
-SCHEMAS: dict[str, Callable[[], str]] = {"ruleset": ruleset_json_schema}
+
+def _fhir_mapping_schema() -> str:
+    from riskrules.ehr._fhir_mapping_spec import fhir_mapping_json_schema
+
+    return fhir_mapping_json_schema()
+
+
+def _service_config_schema() -> str:
+    from riskrules.ehr._serviceconfig import config_json_schema
+
+    return config_json_schema()
+
+
+SCHEMAS: dict[str, Callable[[], str]] = {
+    "fhir-mapping": _fhir_mapping_schema,
+    "ruleset": ruleset_json_schema,
+    "service-config": _service_config_schema,
+}
 """Schema name -> function returning its JSON text."""
 SCHEMA_FILE = "schemas/{name}.schema.json"
 """Where each schema is committed, relative to the repository root."""
@@ -19,8 +37,12 @@ SCHEMA_FILE = "schemas/{name}.schema.json"
 def add_schema(commands: Commands) -> None:
     parser = commands.add_parser(
         "schema",
-        help="print or write the JSON Schema of a ruleset file",
-        description="Generate the JSON Schema that ruleset YAML files are written against.",
+        help="print or write the JSON Schema of a ruleset, FHIR mapping or service configuration",
+        description=(
+            "Generate the JSON Schema that ruleset YAML files (ruleset), FHIR questionnaire "
+            "mapping files (fhir-mapping) or the CDS Hooks service's configuration file "
+            "(service-config) are written against."
+        ),
     )
     parser.add_argument("name", choices=sorted(SCHEMAS), help="which schema")
     parser.add_argument(

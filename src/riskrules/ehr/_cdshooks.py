@@ -14,26 +14,35 @@ Decisions (see docs/cds-hooks.md):
   scale: moderate -> info, high -> warning, critical -> critical.
 - Order: hazard ``priority`` (highest first, so crisis comes first), then level (highest first),
   then the ruleset's hazard order; the incomplete-hazards card comes last.
-- Every ``uuid`` is a UUID5 of the ruleset fingerprint, the hazard and (for suggestions) the
-  protocol, so the same report always gives byte-identical cards.
+- Every ``uuid`` is derived from the ruleset fingerprint, the hazard, (for suggestions) the
+  protocol and, when given, the call's ``instance`` (the CDS Hooks ``hookInstance``): cards of
+  different calls get different uuids, and the same call replayed gets the same ones. With a
+  ``key`` the uuids are also *verifiable*: :func:`issued` tells, from the uuid alone, whether a
+  holder of the key made it (the service uses this to accept feedback only on its own cards).
+- Our own URLs (hazard topics, override reasons) live in the one namespace that the FHIR output
+  uses, ``https://riskrules.example/fhir/``.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import uuid
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
+from riskrules.ehr._fhir_out import BASE_URL, HAZARD_SYSTEM
 from riskrules.report import RiskReport
 
 if TYPE_CHECKING:
     from riskrules.ruleset._spec import Ruleset
 
-__all__ = ["OVERRIDE_REASONS", "OVERRIDE_SYSTEM", "SUMMARY_LIMIT", "cards"]
+__all__ = ["OVERRIDE_REASONS", "OVERRIDE_SYSTEM", "SUMMARY_LIMIT", "cards", "issued"]
 
 SUMMARY_LIMIT = 140
 """CDS Hooks asks for summaries shorter than 140 characters."""
 
-OVERRIDE_SYSTEM = "https://riskrules.example.org/CodeSystem/override-reason"
+OVERRIDE_SYSTEM = f"{BASE_URL}/CodeSystem/override-reason"
 """The code system of :data:`OVERRIDE_REASONS`."""
 
 OVERRIDE_REASONS: tuple[tuple[str, str], ...] = (
@@ -49,6 +58,45 @@ _NAMESPACE = uuid.UUID("0f4d6c1e-7a35-5c2e-9a8b-3d1f2b6e4c70")
 
 def _uid(*parts: str) -> str:
     return str(uuid.uuid5(_NAMESPACE, "\x1f".join(parts)))
+
+
+def _keyed_uid(key: bytes, *parts: str) -> str:
+    """A version-8 UUID whose first half names ``parts`` and whose second half is a MAC of the
+    first under ``key``: :func:`issued` checks it without remembering anything."""
+    head = bytearray(hashlib.sha256("\x1f".join(parts).encode("utf-8")).digest()[:8])
+    head[6] = (head[6] & 0x0F) | 0x80  # version 8: custom layout (RFC 9562)
+    return str(uuid.UUID(bytes=bytes(head) + _tag(key, bytes(head))))
+
+
+def _tag(key: bytes, head: bytes) -> bytes:
+    tag = bytearray(hmac.new(key, head, hashlib.sha256).digest()[:8])
+    tag[0] = (tag[0] & 0x3F) | 0x80  # the RFC 4122 variant
+    return bytes(tag)
+
+
+def issued(value: object, key: bytes) -> bool:
+    """Whether ``value`` is a card or suggestion uuid made by :func:`cards` with ``key``.
+
+    Only the canonical lowercase form counts; anything else (other uuids, other strings, other
+    types) is False.
+    """
+    if not isinstance(value, str) or len(value) != 36:
+        return False
+    try:
+        parsed = uuid.UUID(value)
+    except ValueError:
+        return False
+    if str(parsed) != value:
+        return False
+    raw = parsed.bytes
+    return hmac.compare_digest(raw[8:], _tag(key, raw[:8]))
+
+
+def _uuid_maker(fingerprint: str, instance: str | None, key: bytes | None) -> Callable[..., str]:
+    tail = () if instance is None else (instance,)
+    if key is None:
+        return lambda *parts: _uid(fingerprint, *parts, *tail)
+    return lambda *parts: _keyed_uid(key, fingerprint, *parts, *tail)
 
 
 def _clip(text: str) -> str:
@@ -82,6 +130,9 @@ def cards(
     ruleset: Ruleset | None = None,
     source_label: str | None = None,
     links_base: str | None = None,
+    hazards: Iterable[str] | None = None,
+    instance: str | None = None,
+    key: bytes | None = None,
 ) -> list[dict[str, Any]]:
     """CDS Hooks cards for ``report``: one per hazard at moderate or above, then one for the
     incomplete hazards below it (if any).
@@ -90,8 +141,13 @@ def cards(
     carries none: then titles and citations come from the report alone). ``source_label``
     replaces the default "<ruleset title> <version>". ``links_base`` makes protocol links
     absolute (``<links_base>/protocols/<id>``); without it, no protocol links are given.
+    ``hazards`` limits the cards to those hazard ids (unknown ids raise ``ValueError``).
+    ``instance`` (the ``hookInstance``) makes the uuids unique to one call; ``key`` makes them
+    verifiable with :func:`issued`.
     """
     rs = ruleset if ruleset is not None else report._ruleset
+    chosen_ids = _chosen_hazards(report, hazards)
+    uid = _uuid_maker(report.ruleset.fingerprint, instance, key)
     scale = _scale(report, rs)
     rank = {level: i for i, level in enumerate(scale)}
     top = len(scale) - 1
@@ -103,6 +159,8 @@ def cards(
     chosen: list[tuple[tuple[int, int, int], str]] = []
     pending: list[str] = []
     for position, (hid, result) in enumerate(report.hazards.items()):
+        if hid not in chosen_ids:
+            continue
         level_rank = rank.get(result.level, 0)
         if level_rank >= threshold:
             priority = rs.hazards[hid].priority if rs and hid in rs.hazards else 0
@@ -123,37 +181,58 @@ def cards(
         if not result.complete:
             summary += f" (incomplete, could reach {result.possible_level})"
         card: dict[str, Any] = {
-            "uuid": _uid(info.fingerprint, "card", hid),
+            "uuid": uid("card", hid),
             "summary": _clip(summary),
             "indicator": _indicator(level_rank, top),
             "detail": _detail(report, hid, firings, recs, rs),
             "source": _source(label, hid, firings, rs),
         }
         if recs:
-            card["suggestions"] = [
-                {
-                    "label": _clip(f"{rec.title} ({rec.urgency})"),
-                    "uuid": _uid(info.fingerprint, "suggestion", hid, rec.protocol),
-                    "isRecommended": True,
-                }
-                for rec in recs
-            ]
-            card["selectionBehavior"] = "any"
-            if links_base:
-                base = links_base.rstrip("/")
-                card["links"] = [
-                    {
-                        "label": _clip(rec.title),
-                        "url": f"{base}/protocols/{rec.protocol}",
-                        "type": "absolute",
-                    }
-                    for rec in recs
-                ]
+            _add_suggestions(card, hid, recs, uid, links_base)
         card["overrideReasons"] = _override_reasons()
         out.append(card)
     if pending:
-        out.append(_incomplete_card(report, pending, label))
+        out.append(_incomplete_card(report, pending, label, uid("incomplete", *pending)))
     return out
+
+
+def _add_suggestions(
+    card: dict[str, Any],
+    hid: str,
+    recs: list[Any],
+    uid: Callable[..., str],
+    links_base: str | None,
+) -> None:
+    """One suggestion per recommended protocol, and links to them under ``links_base``."""
+    card["suggestions"] = [
+        {
+            "label": _clip(f"{rec.title} ({rec.urgency})"),
+            "uuid": uid("suggestion", hid, rec.protocol),
+            "isRecommended": True,
+        }
+        for rec in recs
+    ]
+    card["selectionBehavior"] = "any"
+    if links_base:
+        base = links_base.rstrip("/")
+        card["links"] = [
+            {
+                "label": _clip(rec.title),
+                "url": f"{base}/protocols/{rec.protocol}",
+                "type": "absolute",
+            }
+            for rec in recs
+        ]
+
+
+def _chosen_hazards(report: RiskReport, hazards: Iterable[str] | None) -> frozenset[str]:
+    if hazards is None:
+        return frozenset(report.hazards)
+    chosen = frozenset(hazards)
+    unknown = sorted(chosen - set(report.hazards))
+    if unknown:
+        raise ValueError(f"unknown hazard id(s): {', '.join(unknown)}")
+    return chosen
 
 
 def _override_reasons() -> list[dict[str, str]]:
@@ -163,7 +242,9 @@ def _override_reasons() -> list[dict[str, str]]:
     ]
 
 
-def _incomplete_card(report: RiskReport, pending: list[str], label: str) -> dict[str, Any]:
+def _incomplete_card(
+    report: RiskReport, pending: list[str], label: str, card_uuid: str
+) -> dict[str, Any]:
     """One info card for the hazards below moderate that missing inputs keep from being ruled
     out: an unassessed hazard is shown as unknown, never as low."""
     info = report.ruleset
@@ -178,7 +259,7 @@ def _incomplete_card(report: RiskReport, pending: list[str], label: str) -> dict
     lines += ["", f"Ruleset {info.id} {info.version} ({info.fingerprint[:12]}).", ""]
     lines.append(f"_{report.disclaimer}_")
     return {
-        "uuid": _uid(info.fingerprint, "incomplete", *pending),
+        "uuid": card_uuid,
         "summary": _clip(f"Incomplete assessment: {len(pending)} hazard(s) not ruled out"),
         "indicator": "info",
         "detail": "\n".join(lines),
@@ -206,7 +287,7 @@ def _source(label: str, hid: str, firings: list[Any], rs: Ruleset | None) -> dic
     url = next((u for _, u in cited if u), None)
     if url:
         source["url"] = url
-    source["topic"] = {"system": "https://riskrules.example.org/hazard", "code": hid}
+    source["topic"] = {"system": HAZARD_SYSTEM, "code": hid}
     return source
 
 

@@ -23,13 +23,24 @@ Only item numbers and their scoring keys live here, never item wording.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any, TypeAlias
 
+from riskrules.ehr._instrument_answers import (
+    Score,
+    Scores,
+    items_text,
+    numbered,
+    require,
+    scale_sums,
+    unanswered,
+)
 from riskrules.errors import AssessmentError
 
 __all__ = [
     "INSTRUMENTS",
+    "Score",
+    "Scores",
     "assessment_from_items",
     "score_audit",
     "score_audit_c",
@@ -42,107 +53,12 @@ __all__ = [
     "stss_subscales",
 ]
 
-Score: TypeAlias = int | float | bool
-Scores: TypeAlias = dict[str, Score]
 InstrumentScorer: TypeAlias = Callable[..., Mapping[str, Score]]
 
 _LIKERT_1_5 = frozenset(range(1, 6))
 _AUDIT_0_4 = frozenset(range(5))
 _AUDIT_0_2_4 = frozenset({0, 2, 4})
 
-
-# --------------------------------------------------------------------------- item validation
-
-
-def _describe(allowed: frozenset[int]) -> str:
-    values = sorted(allowed)
-    if values == list(range(values[0], values[-1] + 1)):
-        return f"an integer from {values[0]} to {values[-1]}"
-    return "one of " + ", ".join(str(v) for v in values)
-
-
-def _numbered(
-    instrument: str,
-    answers: Any,
-    allowed: Mapping[int, frozenset[int] | None],
-) -> dict[int, Any]:
-    """Validated answers of a numbered instrument; unanswered (``None``) items are dropped.
-
-    ``allowed`` maps every item number to its allowed integer values, or to ``None`` for a
-    yes/no item (answered with a bool).
-    """
-    if not isinstance(answers, Mapping):
-        raise AssessmentError(
-            instrument, answers, "a mapping of item number (int) to answer was expected"
-        )
-    count = len(allowed)
-    result: dict[int, Any] = {}
-    for key, value in answers.items():
-        if type(key) is not int:
-            raise AssessmentError(
-                instrument,
-                key,
-                f"item keys are the integers 1 to {count} (e.g. 3, not '3' or 'item3')",
-            )
-        if key not in allowed:
-            raise AssessmentError(
-                f"{instrument}.item{key}", value, f"unknown item: items are numbered 1 to {count}"
-            )
-        if value is None:
-            continue
-        rule = allowed[key]
-        field = f"{instrument}.item{key}"
-        if rule is None:
-            if type(value) is not bool:
-                raise AssessmentError(field, value, "a yes/no answer (true or false) is expected")
-        elif type(value) is not int or value not in rule:
-            raise AssessmentError(field, value, f"the answer must be {_describe(rule)}")
-        result[key] = value
-    return dict(sorted(result.items()))
-
-
-def _missing(answered: Mapping[int, Any], items: tuple[int, ...]) -> list[int]:
-    return [item for item in items if item not in answered]
-
-
-def _require(
-    instrument: str, answered: Mapping[int, Any], items: tuple[int, ...], what: str
-) -> None:
-    """Raise for the first unanswered item of ``items``, which ``what`` needs."""
-    missing = _missing(answered, items)
-    if missing:
-        raise AssessmentError(
-            f"{instrument}.item{missing[0]}",
-            None,
-            f"missing answer: {what} needs items {_items_text(items)}"
-            f" (unanswered: {_items_text(tuple(missing))})",
-        )
-
-
-def _items_text(items: tuple[int, ...]) -> str:
-    return ", ".join(str(i) for i in items)
-
-
-def _sums(
-    instrument: str,
-    answered: Mapping[int, int],
-    scales: Mapping[str, tuple[int, ...]],
-    *,
-    partial: bool,
-    reverse: frozenset[int] = frozenset(),
-) -> Scores:
-    """Raw sum of each scale (reverse items scored 6 - x); all of a scale's items required."""
-    result: Scores = {}
-    for field, items in scales.items():
-        if _missing(answered, items):
-            if partial:
-                continue
-            _require(instrument, answered, items, field)
-        result[field] = sum(6 - answered[i] if i in reverse else answered[i] for i in items)
-    return result
-
-
-# --------------------------------------------------------------------------- ProQOL 5
 
 _PROQOL_ITEMS = dict.fromkeys(range(1, 31), _LIKERT_1_5)
 _PROQOL_SCALES: dict[str, tuple[int, ...]] = {
@@ -159,11 +75,11 @@ def score_proqol(answers: Mapping[int, int | None], *, partial: bool = False) ->
     Items 1-30 answered 1 (never) to 5 (very often). Burnout items 1, 4, 15, 17 and 29 are
     reverse-scored (6 - x). No imputation: a subscale needs all ten of its items.
     """
-    answered = _numbered("proqol5", answers, _PROQOL_ITEMS)
-    return _sums("proqol5", answered, _PROQOL_SCALES, partial=partial, reverse=_PROQOL_REVERSED)
+    answered = numbered("proqol5", answers, _PROQOL_ITEMS)
+    return scale_sums(
+        "proqol5", answered, _PROQOL_SCALES, partial=partial, reverse=_PROQOL_REVERSED
+    )
 
-
-# --------------------------------------------------------------------------- STSS
 
 _STSS_ITEMS = dict.fromkeys(range(1, 18), _LIKERT_1_5)
 _STSS_SUBSCALES: dict[str, tuple[int, ...]] = {
@@ -179,8 +95,10 @@ def score_stss(answers: Mapping[int, int | None], *, partial: bool = False) -> S
     Items answered 1 (never) to 5 (very often); all 17 are required for the total. The
     subscales are not part of the input contract: see :func:`stss_subscales`.
     """
-    answered = _numbered("stss", answers, _STSS_ITEMS)
-    return _sums("stss", answered, {"clinician.stss.total": tuple(range(1, 18))}, partial=partial)
+    answered = numbered("stss", answers, _STSS_ITEMS)
+    return scale_sums(
+        "stss", answered, {"clinician.stss.total": tuple(range(1, 18))}, partial=partial
+    )
 
 
 def stss_subscales(answers: Mapping[int, int | None], *, partial: bool = False) -> dict[str, int]:
@@ -189,12 +107,10 @@ def stss_subscales(answers: Mapping[int, int | None], *, partial: bool = False) 
     Each subscale needs all of its items. The keys are plain names, not contract fields, as the
     default rulesets read only the total.
     """
-    answered = _numbered("stss", answers, _STSS_ITEMS)
-    sums = _sums("stss", answered, _STSS_SUBSCALES, partial=partial)
+    answered = numbered("stss", answers, _STSS_ITEMS)
+    sums = scale_sums("stss", answered, _STSS_SUBSCALES, partial=partial)
     return {name: int(value) for name, value in sums.items()}
 
-
-# --------------------------------------------------------------------------- CBI
 
 _CBI_ITEMS = dict.fromkeys(range(1, 20), _LIKERT_1_5)
 _CBI_SCALES: dict[str, tuple[tuple[int, ...], int | None]] = {
@@ -222,7 +138,7 @@ def score_cbi(answers: Mapping[int, int | None], *, partial: bool = False) -> Sc
     A scale is the mean of its answered items. The published minimums apply: at least 3 of the
     6 personal items and 4 of the 7 work-related items; all 6 client-related items are required.
     """
-    answered = _numbered("cbi", answers, _CBI_ITEMS)
+    answered = numbered("cbi", answers, _CBI_ITEMS)
     result: Scores = {}
     for field, (items, minimum) in _CBI_SCALES.items():
         present = [i for i in items if i in answered]
@@ -230,20 +146,18 @@ def score_cbi(answers: Mapping[int, int | None], *, partial: bool = False) -> Sc
         if len(present) < needed:
             if partial:
                 continue
-            missing = _missing(answered, items)
+            missing = unanswered(answered, items)
             at_least = "all" if minimum is None else f"at least {minimum}"
             raise AssessmentError(
                 f"cbi.item{missing[0]}",
                 None,
-                f"missing answer: {field} needs {at_least} of items {_items_text(items)}"
-                f" (unanswered: {_items_text(tuple(missing))})",
+                f"missing answer: {field} needs {at_least} of items {items_text(items)}"
+                f" (unanswered: {items_text(tuple(missing))})",
             )
         total = sum(_cbi_item_score(i, answered[i]) for i in present)
         result[field] = total / len(present)
     return result
 
-
-# --------------------------------------------------------------------------- AUDIT, AUDIT-C
 
 _AUDIT_ITEMS = {item: (_AUDIT_0_2_4 if item in (9, 10) else _AUDIT_0_4) for item in range(1, 11)}
 _AUDIT_C_ITEMS = dict.fromkeys(range(1, 4), _AUDIT_0_4)
@@ -256,9 +170,9 @@ def score_audit(answers: Mapping[int, int | None], *, partial: bool = False) -> 
     needs all ten items; AUDIT-C, being AUDIT items 1-3, is derived from the same answers.
     With ``partial=True`` answered items 9 and 10 are reported even when the total is not.
     """
-    answered = _numbered("audit", answers, _AUDIT_ITEMS)
+    answered = numbered("audit", answers, _AUDIT_ITEMS)
     if not partial:
-        _require("audit", answered, tuple(range(1, 11)), "client.audit.total")
+        require("audit", answered, tuple(range(1, 11)), "client.audit.total")
     result: Scores = {}
     if all(i in answered for i in (1, 2, 3)):
         result["client.audit_c.total"] = answered[1] + answered[2] + answered[3]
@@ -272,11 +186,9 @@ def score_audit(answers: Mapping[int, int | None], *, partial: bool = False) -> 
 
 def score_audit_c(answers: Mapping[int, int | None], *, partial: bool = False) -> Scores:
     """AUDIT-C (Bush et al. 1998): AUDIT items 1-3 scored 0-4 each, total 0-12; all required."""
-    answered = _numbered("audit_c", answers, _AUDIT_C_ITEMS)
-    return _sums("audit_c", answered, {"client.audit_c.total": (1, 2, 3)}, partial=partial)
+    answered = numbered("audit_c", answers, _AUDIT_C_ITEMS)
+    return scale_sums("audit_c", answered, {"client.audit_c.total": (1, 2, 3)}, partial=partial)
 
-
-# --------------------------------------------------------------------------- DAST-10, CAGE-AID
 
 _DAST_ITEMS: dict[int, frozenset[int] | None] = dict.fromkeys(range(1, 11))
 _DAST_REVERSED = 3
@@ -292,12 +204,12 @@ def _yes_no_total(
     partial: bool,
     reversed_item: int | None = None,
 ) -> Scores:
-    answered = _numbered(instrument, answers, items)
+    answered = numbered(instrument, answers, items)
     numbers = tuple(items)
-    if _missing(answered, numbers):
+    if unanswered(answered, numbers):
         if partial:
             return {}
-        _require(instrument, answered, numbers, field)
+        require(instrument, answered, numbers, field)
     return {field: sum(int(answer != (item == reversed_item)) for item, answer in answered.items())}
 
 
@@ -321,8 +233,6 @@ def score_cage_aid(answers: Mapping[int, bool | None], *, partial: bool = False)
     return _yes_no_total("cage_aid", answers, _CAGE_ITEMS, "client.cage_aid.total", partial=partial)
 
 
-# --------------------------------------------------------------------------- C-SSRS screener
-
 _CSSRS_QUESTIONS = ("q1", "q2", "q3", "q4", "q5", "q6_lifetime", "q6_past_3_months")
 _CSSRS_GATES = {
     "q3": "q2",
@@ -332,15 +242,27 @@ _CSSRS_GATES = {
 }
 
 
-def score_cssrs_screener(answers: Mapping[str, bool | None], *, partial: bool = False) -> Scores:
+def score_cssrs_screener(
+    answers: Mapping[str, bool | None],
+    *,
+    partial: bool = False,
+    not_asked: Collection[str] = (),
+) -> Scores:
     """C-SSRS screener: the asked questions' yes/no answers under ``client.cssrs.<question>``.
 
     Q1, Q2 and Q6 (lifetime) are always asked; Q3-Q5 only after a yes to Q2, and the Q6
     past-three-months follow-up only after a lifetime yes. A skipped question is left out, never
     filled in (the default ruleset reads a follow-up skipped after a "no" as no). An answer to
     a question the skip pattern excludes is an error, as is a missing answer to one it asks
-    (unless ``partial=True``, which leaves the missing question out).
+    (unless ``partial=True``, which leaves the missing question out). ``not_asked`` names
+    questions a short form never asks: their absence is not an error and they are left out, so
+    the rules that read them stay indeterminate.
     """
+    unknown = sorted(set(not_asked) - set(_CSSRS_QUESTIONS))
+    if unknown:
+        raise AssessmentError(
+            "cssrs_screener", unknown[0], "not_asked takes " + ", ".join(_CSSRS_QUESTIONS)
+        )
     if not isinstance(answers, Mapping):
         raise AssessmentError(
             "cssrs_screener", answers, "a mapping of question name to yes/no answer was expected"
@@ -372,13 +294,11 @@ def score_cssrs_screener(answers: Mapping[str, bool | None], *, partial: bool = 
                 f"breaks the skip pattern: {question} is asked only after a yes to {gate},"
                 f" and {gate} is {state}",
             )
-        if question not in answered and asked and not partial:
+        if question not in answered and asked and not partial and question not in not_asked:
             after = "" if gate is None else f" (asked because {gate} is yes)"
             raise AssessmentError(f"cssrs_screener.{question}", None, f"missing answer{after}")
     return {f"client.cssrs.{q}": answered[q] for q in _CSSRS_QUESTIONS if q in answered}
 
-
-# --------------------------------------------------------------------------- whole assessment
 
 INSTRUMENTS: Mapping[str, InstrumentScorer] = {
     "audit": score_audit,
