@@ -1,5 +1,5 @@
-"""``riskrules plan``: per hazard above the lowest level, the smallest changes that would lower
-it and the protocols that address them (text, JSON or Markdown)."""
+"""``riskrules plan``: per hazard above the lowest level it can take, the smallest changes that
+would lower it one level and the protocols that address them (text, JSON or Markdown)."""
 
 from __future__ import annotations
 
@@ -84,8 +84,7 @@ def _plan(args: argparse.Namespace) -> int:
             return 2
         try:
             report = scorer.score(assessment)
-            lowest = scorer.ruleset.scale[0]
-            plans = [
+            every = [
                 lower(
                     scorer,
                     assessment,
@@ -94,9 +93,9 @@ def _plan(args: argparse.Namespace) -> int:
                     max_changes=args.max_changes,
                     report=report,
                 )
-                for hid, result in report.hazards.items()
-                if result.level != lowest
+                for hid in report.hazards
             ]
+            plans = [plan for plan in every if plan.to != plan.level]
             questions = (
                 next_questions(scorer, assessment, args.questions, report=report)
                 if not report.complete

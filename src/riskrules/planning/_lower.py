@@ -52,13 +52,31 @@ class Lowering(FrozenModel):
     counterfactuals: tuple[Counterfactual, ...]
 
 
+def _levels(ctx: Context, hazard: str) -> list[int]:
+    """The level ranks ``hazard`` can take: its level at score 0, the bands above it and the
+    floors of its rules."""
+    spec = ctx.ruleset.hazards[hazard]
+    at_zero = max((ctx.rank[lv] for lv, t in spec.bands.items() if t <= 0), default=0)
+    ranks = {at_zero}
+    ranks.update(ctx.rank[lv] for lv, t in spec.bands.items() if t > 0)
+    ranks.update(
+        ctx.rank[rule.then.floor]
+        for rule in ctx.ruleset.rules
+        if rule.hazard == hazard and rule.then.floor is not None
+    )
+    return sorted(r for r in ranks if r >= at_zero)
+
+
 def _target(ctx: Context, hazard: str, level: str, to: str | None) -> str:
+    """``to``, or the next level below ``level`` that the hazard can take (``level`` itself
+    when it is already the lowest)."""
     scale = ctx.ruleset.scale
-    if to is None:
-        return scale[max(0, ctx.rank[level] - 1)]
-    if to not in ctx.rank:
-        raise ValueError(f"unknown level {to!r}; the scale is {', '.join(scale)}")
-    return to
+    if to is not None:
+        if to not in ctx.rank:
+            raise ValueError(f"unknown level {to!r}; the scale is {', '.join(scale)}")
+        return to
+    below = [r for r in _levels(ctx, hazard) if r < ctx.rank[level]]
+    return scale[below[-1]] if below else level
 
 
 def _searched(
@@ -147,7 +165,8 @@ def lower(
     report: RiskReport | None = None,
 ) -> Lowering:
     """The smallest sets of input changes that bring ``hazard`` to level ``to`` or below
-    (default: one level below its current level).
+    (default: the next level below its current one that the hazard can take; the current level
+    when it is already the lowest, and then nothing is searched).
 
     Changes stay within the inputs' declared domains, never remove an answer, and never touch
     ``fixed`` inputs or inputs declared ``actionable: false``. Only sets of the smallest size
