@@ -84,6 +84,7 @@ PUBLIC_MODULES = (
     "riskrules.fhir",
     "riskrules.graph",
     "riskrules.instruments",
+    "riskrules.planning",
     "riskrules.report",
     "riskrules.research",
     "riskrules.ruleset",

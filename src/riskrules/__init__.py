@@ -149,6 +149,7 @@ _SUBMODULES = frozenset(
         "fhir",
         "graph",
         "instruments",
+        "planning",
         "report",
         "research",
         "ruleset",

@@ -13,6 +13,10 @@ and ``--check`` fails when that file differs from what the models generate.
 the report as JSON, or with ``--format text`` a short summary; ``--explain PROTOCOL`` and
 ``--graph mermaid|dot|json|graphml`` print an explanation or the provenance graph instead.
 
+``riskrules plan ASSESSMENT.json`` lists, per hazard above the lowest level, the smallest input
+changes that would lower it and the protocols that address them (``--format json|markdown``);
+``riskrules score --set FIELD=VALUE`` prints what such a change does (docs/planning.md).
+
 ``riskrules graph PATH --format mermaid|dot|graphml|json|html`` draws a ruleset's static graph;
 ``riskrules diff A B`` lists the semantic differences between two rulesets (exit 1 when any).
 
@@ -43,6 +47,7 @@ from collections.abc import Sequence
 
 from riskrules.cli._authoring import add_check, add_diff, add_graph, add_lint, add_test
 from riskrules.cli._options import Handler
+from riskrules.cli._plan import add_plan
 from riskrules.cli._research import add_batch, add_compare, add_sweep, add_synth
 from riskrules.cli._schema import add_schema
 from riskrules.cli._score import add_score
@@ -61,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     add_schema(commands)
     add_score(commands)
+    add_plan(commands)
     add_graph(commands)
     add_diff(commands)
     add_lint(commands)

@@ -1,4 +1,8 @@
-"""``riskrules score``: score one assessment and print the report, an explanation or a graph."""
+"""``riskrules score``: score one assessment and print the report, an explanation or a graph.
+
+``--set FIELD=VALUE`` prints what changing inputs would change instead (:mod:`riskrules.planning`);
+the text report of an incomplete assessment ends with the questions that matter most.
+"""
 
 from __future__ import annotations
 
@@ -44,6 +48,18 @@ def add_score(commands: Commands) -> None:
         default="json",
         help="report format: json (the report as data) or text (a short summary)",
     )
+    parser.add_argument(
+        "--set",
+        dest="changes",
+        type=_change,
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help=(
+            'what if FIELD (a dotted input name) had VALUE (JSON: 30, true, "weekly"; null '
+            "leaves it unassessed); prints the difference instead of the report (repeatable)"
+        ),
+    )
     output = parser.add_mutually_exclusive_group()
     output.add_argument(
         "--explain",
@@ -56,6 +72,36 @@ def add_score(commands: Commands) -> None:
         help="print the provenance graph instead of the report",
     )
     parser.set_defaults(handler=_score)
+
+
+def _change(text: str) -> tuple[str, Any]:
+    """``FIELD=VALUE`` with VALUE read as JSON, or as a string when it is not JSON."""
+    import json
+
+    name, sep, raw = text.partition("=")
+    if not sep or not name.strip():
+        raise argparse.ArgumentTypeError(f"expected FIELD=VALUE, not {text!r}")
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        value = raw
+    return name.strip(), value
+
+
+QUESTIONS = 3
+"""How many questions ``riskrules score --format text`` suggests for an incomplete assessment."""
+
+
+def _with_questions(text: str, questions: tuple[Any, ...]) -> str:
+    """The report text with "to complete this assessment, ask" before its disclaimer."""
+    if not questions:
+        return text
+    lines = ["To complete this assessment, ask:"]
+    for q in questions:
+        moves = "; ".join(f"{r.hazard} {r.lowest}..{r.highest}" for r in q.levels)
+        lines.append(f"  - {q.input}" + (f" (could move {moves})" if moves else ""))
+    head, _, disclaimer = text.rstrip("\n").rpartition("\n\n")
+    return head + "\n\n" + "\n".join(lines) + "\n\n" + disclaimer + "\n"
 
 
 class _BadInput(Exception):
@@ -94,9 +140,16 @@ def _score(args: argparse.Namespace) -> int:
         sys.stderr.write(f"riskrules: {exc}\n")
         return 2
     params = dict(args.param) or None
+    questions: tuple[Any, ...] = ()
     with Scorer(args.ruleset, engine=args.engine, params=params) as scorer:
         try:
             report = scorer.score(assessment)
+            if args.changes:
+                return _what_if(args, scorer, assessment, report)
+            if args.format == "text" and not report.complete and args.explain is None:
+                from riskrules.planning import next_questions
+
+                questions = next_questions(scorer, assessment, QUESTIONS, report=report)
         except AssessmentError as exc:
             where = "<stdin>" if args.assessment == "-" else args.assessment
             sys.stderr.write(f"riskrules: {where}: {exc}\n")
@@ -116,8 +169,22 @@ def _score(args: argparse.Namespace) -> int:
         }
         text = exporters[args.graph](report.graph)
     elif args.format == "text":
-        text = report.to_text()
+        text = _with_questions(report.to_text(), questions)
     else:
         text = report.model_dump_json(indent=2) + "\n"
     sys.stdout.write(text)
+    return 0
+
+
+def _what_if(args: argparse.Namespace, scorer: Any, assessment: Any, report: Any) -> int:
+    from riskrules.planning import what_if
+
+    if args.explain is not None or args.graph is not None:
+        sys.stderr.write("riskrules: --set prints a difference; it takes no --explain or --graph\n")
+        return 2
+    diff = what_if(scorer, assessment, dict(args.changes), report=report)
+    if args.format == "text":
+        sys.stdout.write(diff.to_text())
+    else:
+        sys.stdout.write(diff.model_dump_json(indent=2, exclude={"report"}) + "\n")
     return 0

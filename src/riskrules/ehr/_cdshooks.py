@@ -133,6 +133,7 @@ def cards(
     hazards: Iterable[str] | None = None,
     instance: str | None = None,
     key: bytes | None = None,
+    questions: Iterable[str] = (),
 ) -> list[dict[str, Any]]:
     """CDS Hooks cards for ``report``: one per hazard at moderate or above, then one for the
     incomplete hazards below it (if any).
@@ -143,7 +144,9 @@ def cards(
     absolute (``<links_base>/protocols/<id>``); without it, no protocol links are given.
     ``hazards`` limits the cards to those hazard ids (unknown ids raise ``ValueError``).
     ``instance`` (the ``hookInstance``) makes the uuids unique to one call; ``key`` makes them
-    verifiable with :func:`issued`.
+    verifiable with :func:`issued`. ``questions`` (input names, e.g. from
+    :func:`riskrules.planning.next_questions`) add a section "to complete this assessment, ask"
+    to the card of the incomplete hazards.
     """
     rs = ruleset if ruleset is not None else report._ruleset
     chosen_ids = _chosen_hazards(report, hazards)
@@ -191,8 +194,14 @@ def cards(
             _add_suggestions(card, hid, recs, uid, links_base)
         card["overrideReasons"] = _override_reasons()
         out.append(card)
-    if pending:
-        out.append(_incomplete_card(report, pending, label, uid("incomplete", *pending)))
+    asks = list(questions)
+    if pending or asks:
+        card = _incomplete_card(report, pending, label, uid("incomplete", *pending))
+        if asks:
+            card["detail"] = _ask(card["detail"], asks, bool(pending))
+        if not pending:
+            card["summary"] = "Incomplete assessment: some inputs are missing"
+        out.append(card)
     return out
 
 
@@ -266,6 +275,15 @@ def _incomplete_card(
         "source": {"label": label},
         "overrideReasons": _override_reasons(),
     }
+
+
+def _ask(detail: str, questions: list[str], pending: bool) -> str:
+    """The detail with a "to complete this assessment, ask" section before its footer."""
+    body, _, footer = detail.rpartition("\n\nRuleset ")
+    if not pending:
+        body = "Some inputs are missing."
+    section = "To complete this assessment, ask: " + ", ".join(f"`{q}`" for q in questions)
+    return f"{body}\n\n{section}\n\nRuleset {footer}"
 
 
 def _citations(hid: str, firings: list[Any], rs: Ruleset | None) -> list[tuple[str, str | None]]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, StrictInt, StrictStr, model_validator
+from pydantic import Field, StrictBool, StrictInt, StrictStr, model_validator
 
 from riskrules._types import FrozenModel, StrictNumber
 from riskrules.ruleset._model import Id, Text, check_finite
@@ -79,6 +79,9 @@ class Input(FrozenModel):
     unit: StrictStr | None = None
     description: StrictStr | None = None
     source: Id | None = None
+    actionable: StrictBool = True
+    """False for what a clinician cannot change (a client's history, a screening score): risk
+    management planning (:mod:`riskrules.planning`) never proposes changing such an input."""
 
     @model_validator(mode="after")
     def _consistent(self) -> Input:

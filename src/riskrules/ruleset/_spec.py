@@ -113,11 +113,13 @@ class Ruleset(_Sections):
         return self.levels or DEFAULT_LEVELS
 
     def canonical(self) -> dict[str, Any]:
-        """The canonical JSON form: what the fingerprint hashes (scenarios and properties
-        excluded: they check the ruleset, they do not change what it scores)."""
+        """The canonical JSON form: what the fingerprint hashes (scenarios, properties and the
+        inputs' ``actionable`` marks excluded: they do not change what it scores)."""
         data = self.model_dump(
             mode="json", by_alias=True, exclude={"tests", "properties"}, exclude_none=True
         )
+        for spec in data.get("inputs", {}).values():
+            spec.pop("actionable", None)
         normalised: dict[str, Any] = _normalise(data)
         return normalised
 
