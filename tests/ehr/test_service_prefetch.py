@@ -106,6 +106,12 @@ def test_null_prefetch_is_no_data_not_a_failure(running: Running, key: str) -> N
     assert "Client crisis" in card["detail"]
     assert "Client substance use" in card["detail"]
     assert card["summary"] == "Incomplete assessment: 2 hazard(s) not ruled out"
+    # the card asks for the missing answers that settle the most, for the hook's hazards only
+    asked = card["detail"].split("To complete this assessment, ask: ", 1)[1].split("\n", 1)[0]
+    names = [name.strip("`") for name in asked.split(", ")]
+    assert 1 <= len(names) <= 3
+    assert all(name.startswith("client.") for name in names), names
+    assert names[0] == "client.cssrs.q4"
 
 
 def test_operation_outcome_prefetch(running: Running) -> None:

@@ -19,6 +19,7 @@ from riskrules.ehr._cdshooks import cards
 from riskrules.ehr._prefetch import prefetched
 from riskrules.ehr._serviceconfig import CLIENT_SIDE, HOOKS, ServiceConfig
 from riskrules.errors import AssessmentError, ConfigError, RiskRulesError, ServiceRequestError
+from riskrules.planning import next_questions
 from riskrules.report import RiskReport
 from riskrules.ruleset._conditions import fields_read
 from riskrules.ruleset._spec import Ruleset
@@ -28,6 +29,8 @@ __all__ = ["HookHandler", "client_side_hazards", "site_mappings"]
 
 log = logging.getLogger("riskrules.service")
 _MAX_ID = 256
+_QUESTIONS = 3
+"""How many missing inputs the incomplete-assessment card asks for, at most."""
 
 
 def client_side_hazards(ruleset: Ruleset) -> tuple[str, ...]:
@@ -150,7 +153,9 @@ class HookHandler:
             raise ServiceRequestError(422, "assessment rejected") from None
         if found.gaps:
             report = _mark_incomplete(report, found.gaps)
-        result = cards(report, hazards=self.hazards[hook], instance=instance, key=self.key)
+        chosen = self.hazards[hook]
+        questions = self._questions(found.assessment, report, chosen)
+        result = cards(report, hazards=chosen, instance=instance, key=self.key, questions=questions)
         log.info(
             "ruleset=%s hook=%s overall=%s cards=%d incomplete_data=%s",
             self.fingerprint[:12],
@@ -160,3 +165,13 @@ class HookHandler:
             bool(found.gaps),
         )
         return {"cards": result}
+
+    def _questions(
+        self, assessment: Mapping[str, Any], report: RiskReport, chosen: Any
+    ) -> list[str]:
+        """The missing inputs worth asking for, ranked, limited to the hook's hazards."""
+        shown = set(report.hazards) if chosen is None else set(chosen)
+        if all(report.hazards[h].complete for h in shown):
+            return []
+        ranked = next_questions(self.scorer, assessment, len(self.scorer.ruleset.inputs))
+        return [q.input for q in ranked if q.hazard in shown][:_QUESTIONS]
