@@ -23,9 +23,9 @@ from riskrules._types import Loc
 from riskrules.errors import RulesetError
 from riskrules.ruleset import _safeyaml as safeyaml
 from riskrules.ruleset._locations import located_error, place
-from riskrules.ruleset._messages import position, show, translate
+from riskrules.ruleset._messages import position, translate
 from riskrules.ruleset._safeyaml import Node
-from riskrules.ruleset._sources import Source, describe_size, os_reason
+from riskrules.ruleset._sources import Source, describe_size, inside, os_reason
 from riskrules.ruleset._spec import RulesetDocument
 
 __all__ = ["MAX_INCLUDE_DEPTH", "Doc", "Reader"]
@@ -59,6 +59,8 @@ class Reader:
     max_bytes: int
     max_nodes: int
     max_depth: int
+    roots: tuple[str, ...] = ()
+    """Real paths of the folders included files must lie in (empty: no restriction)."""
     cache: dict[str, Doc] = field(default_factory=dict)
 
     def read_text(self, text: str, source: Source) -> Doc:
@@ -81,7 +83,7 @@ class Reader:
         if node is None:
             raise RulesetError("the ruleset file is empty", file=source.display)
         if node.kind != "map":
-            kind = "a list" if node.kind == "seq" else f"the scalar {show(node.value)}"
+            kind = "a list" if node.kind == "seq" else "a single value"
             raise RulesetError(
                 f"a ruleset file must be a mapping of sections, not {kind}",
                 file=source.display,
@@ -133,9 +135,17 @@ class Reader:
         """The sources ``doc`` includes, with their index in its ``include:`` list."""
         for i, name in enumerate(doc.model.include):
             try:
-                yield i, doc.source.include(name)
+                source = doc.source.include(name)
             except ValueError as exc:
                 raise doc.error(("include", i), f"cannot include {name!r}: {exc}") from None
+            if source.path is not None and self.roots and not inside(source.key, self.roots):
+                where = "an absolute path" if os.path.isabs(name) else "a path"
+                raise doc.error(
+                    ("include", i),
+                    f"cannot include {name!r}: {where} outside the ruleset's folder "
+                    f"{self.roots[0]} (pass include_roots to allow another folder)",
+                )
+            yield i, source
 
     def ordered(self, root: Doc) -> list[Doc]:
         """Every file reachable from ``root``, includes first (depth first), each once."""
