@@ -42,6 +42,12 @@ class Doc:
     node: Node
     data: dict[str, Any]
     model: RulesetDocument
+    variant: bool = False
+    """Whether this file builds on another ruleset (``extends:``, or an include of a built-in
+    ruleset by name): it may then redefine what earlier files define, and disable rules."""
+    base: bool = False
+    """Whether this file was reached through a variant's ``extends:`` or built-in include: its
+    scenarios describe the ruleset it belongs to, not the variant, and are left out."""
 
     def error(self, loc: Loc, message: str, *, at: str = "value") -> RulesetError:
         """A RulesetError at ``loc`` in this file: at the value, the key or the parent mapping."""
@@ -104,7 +110,7 @@ class Reader:
             reason = "file not found" if isinstance(exc, FileNotFoundError) else os_reason(exc)
             if via is not None:
                 doc, loc = via
-                name = doc.model.include[int(loc[-1])]
+                name = doc.model.extends if loc == ("extends",) else doc.model.include[int(loc[-1])]
                 raise doc.error(loc, f"cannot include {name!r}: {reason}") from None
             raise RulesetError(reason, file=source.display) from None
         try:
@@ -131,28 +137,36 @@ class Reader:
                 source.display, node, problem.loc, problem.message, at=problem.at
             ) from None
 
-    def includes(self, doc: Doc) -> Iterator[tuple[int, Source]]:
-        """The sources ``doc`` includes, with their index in its ``include:`` list."""
-        for i, name in enumerate(doc.model.include):
+    def includes(self, doc: Doc) -> Iterator[tuple[Loc, Source]]:
+        """The sources ``doc`` builds on: what it ``extends``, then its ``include:`` list, each
+        with the location of the entry that names it."""
+        named: list[tuple[Loc, str]] = [
+            (("include", i), n) for i, n in enumerate(doc.model.include)
+        ]
+        if doc.model.extends is not None:
+            named.insert(0, (("extends",), doc.model.extends))
+        for loc, name in named:
             try:
                 source = doc.source.include(name)
             except ValueError as exc:
-                raise doc.error(("include", i), f"cannot include {name!r}: {exc}") from None
+                raise doc.error(loc, f"cannot include {name!r}: {exc}") from None
             if source.path is not None and self.roots and not inside(source.key, self.roots):
                 where = "an absolute path" if os.path.isabs(name) else "a path"
                 raise doc.error(
-                    ("include", i),
+                    loc,
                     f"cannot include {name!r}: {where} outside the ruleset's folder "
                     f"{self.roots[0]} (pass include_roots to allow another folder)",
                 )
-            yield i, source
+            if loc == ("extends",) or (source.root is not None and doc.source.root is None):
+                doc.variant = True
+            yield loc, source
 
     def ordered(self, root: Doc) -> list[Doc]:
         """Every file reachable from ``root``, includes first (depth first), each once."""
         order: list[Doc] = []
         done: set[str] = set()
         chain: list[Doc] = [root]
-        pending: list[Iterator[tuple[int, Source]]] = [self.includes(root)]
+        pending: list[Iterator[tuple[Loc, Source]]] = [self.includes(root)]
         while pending:
             step = next(pending[-1], None)
             if step is None:
@@ -161,20 +175,20 @@ class Reader:
                 done.add(finished.source.key)
                 order.append(finished)
                 continue
-            i, source = step
+            loc, source = step
             parent = chain[-1]
             keys = [d.source.key for d in chain]
             if source.key in keys:
                 names = [d.source.display for d in chain[keys.index(source.key) :]]
                 cycle = " -> ".join([*names, source.display])
-                raise parent.error(("include", i), f"include cycle: {cycle}")
+                raise parent.error(loc, f"include cycle: {cycle}")
             if source.key in done:
                 continue
             if len(chain) >= MAX_INCLUDE_DEPTH:
-                raise parent.error(
-                    ("include", i), f"includes nested deeper than {MAX_INCLUDE_DEPTH}"
-                )
-            child = self.read(source, via=(parent, ("include", i)))
+                raise parent.error(loc, f"includes nested deeper than {MAX_INCLUDE_DEPTH}")
+            child = self.read(source, via=(parent, loc))
+            builtin_link = source.root is not None and parent.source.root is None
+            child.base = child.base or parent.base or loc == ("extends",) or builtin_link
             chain.append(child)
             pending.append(self.includes(child))
         return order
