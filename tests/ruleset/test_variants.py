@@ -126,7 +126,7 @@ def test_a_variant_cannot_redefine_its_own_entry_twice(tmp_path: Path) -> None:
         " gt: 5}\n    then: {points: 1}\n    because: x.\n"
     )
     top = _write(tmp_path, HEAD + "extends: default\nrules:\n" + rule + rule)
-    with pytest.raises(RulesetError, match="duplicate rule id 'caseload.x'"):
+    with pytest.raises(RulesetError, match=r"duplicate rule id 'caseload\.x'"):
         load_ruleset(top)
 
 
