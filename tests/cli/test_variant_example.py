@@ -53,7 +53,7 @@ def test_diff_prints_the_overrides_the_doc_shows(
 
 def test_the_python_lines_run(variant: Path) -> None:
     namespace: dict[str, object] = {"riskrules": riskrules}
-    exec(_block("python"), namespace)  # noqa: S102 - the documentation's own example
+    exec(_block("python"), namespace)
     result = namespace["result"]
     assert isinstance(result, riskrules.Comparison)
     assert [c.id for c in result.changed] == ["r30"]
