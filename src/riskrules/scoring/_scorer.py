@@ -25,8 +25,8 @@ from __future__ import annotations
 
 import functools
 import importlib
-import os
 import logging
+import os
 import threading
 import weakref
 from collections.abc import Iterable, Iterator, Mapping
