@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from riskrules import Ruleset, Scorer, load_ruleset
+from riskrules import Ruleset, RulesetError, Scorer, load_ruleset
 from riskrules.cli import main
 from riskrules.errors import EngineError
 from riskrules.ruleset._spec import Expect
@@ -126,6 +126,20 @@ REPORT_INPUT = {"clinician": {"active_clients": 40}}
             "caseload: moderate (score 3; incomplete, could reach high)",
         ),
         ({"overall": "low"}, "overall", "", "low", "moderate"),
+        (
+            {"at_most": {"caseload": "low"}},
+            "at_most",
+            "caseload",
+            "caseload: at most low",
+            "caseload: moderate (score 3; incomplete, could reach high)",
+        ),
+        (
+            {"at_least": {"caseload": "high"}},
+            "at_least",
+            "caseload",
+            "caseload: at least high",
+            "caseload: moderate (score 3; incomplete, could reach high)",
+        ),
         (
             {"complete": {"caseload": True}},
             "complete",
@@ -483,3 +497,27 @@ def test_pytest_reports_a_ruleset_that_does_not_load_as_a_collection_error(
     assert done.returncode == 2, done.stdout + done.stderr
     assert "broken.yaml" in done.stdout
     assert "missing required key" in done.stdout
+
+
+@pytest.mark.parametrize(
+    "bound",
+    [
+        {"at_most": {"caseload": "moderate"}},
+        {"at_most": {"caseload": "critical"}},
+        {"at_least": {"caseload": "moderate"}},
+        {"at_least": {"caseload": "low"}},
+        {"at_most": {"caseload": "high"}, "at_least": {"caseload": "low"}},
+    ],
+)
+def test_a_bound_holds_for_every_level_on_its_side(demo: Ruleset, bound: dict[str, object]) -> None:
+    with Scorer(demo, engine="native") as scorer:
+        report = scorer.score(REPORT_INPUT)  # caseload: moderate
+    assert check_expect(report, Expect.model_validate(bound), demo) == ()
+
+
+def test_a_bound_names_a_declared_hazard_and_level() -> None:
+    bad = "  - name: bad bound\n    input: {}\n    expect: {at_most: {caseload: severe}}\n"
+    text = DEMO.replace("\ntests:\n", "\ntests:\n" + bad, 1)
+    assert bad in text
+    with pytest.raises(RulesetError, match="unknown level 'severe'"):
+        load_ruleset(text)
