@@ -60,8 +60,9 @@ def check_expect(
     """What in ``report`` contradicts ``expect``; empty when the scenario holds.
 
     Levels, ``overall`` and ``complete`` must be equal; ``at_most`` and ``at_least`` bound a
-    hazard's level on the ruleset's scale (the default scale without ``ruleset``); ``fired``, ``indeterminate``,
-    ``findings`` and ``recommendations`` must be in the report (membership, not order), and the
+    hazard's level on the ruleset's scale (the default scale without ``ruleset``); ``fired``,
+    ``indeterminate``, ``findings`` and ``recommendations`` must be in the report (membership,
+    not order), and the
     ``not_`` lists must not be. With the ``ruleset`` that scored the report, an unexpected
     finding names the rules that asserted it.
     """
