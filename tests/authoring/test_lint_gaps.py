@@ -4,6 +4,7 @@ silent on the corrected one."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -269,3 +270,20 @@ def test_more_guards_that_guard_nothing(when: str, code: str) -> None:
     param = "parameters:\n  limit0: {type: integer, default: 0, min: 0, max: 0, description: z}\n"
     found = lint_with(extra, **{"parameters:\n": param})
     assert only(found, code).rule_id == "r.g"
+
+
+def test_a_variant_is_not_told_what_it_leaves_unused_in_its_base(tmp_path: Path) -> None:
+    base = tmp_path / "base.yaml"
+    base.write_text(BASE.replace("EXTRA", ""), "utf-8")
+    variant = tmp_path / "variant.yaml"
+    variant.write_text(
+        "ruleset: v\nversion: '1'\ntitle: V\nextends: base.yaml\ndisable: [r.over]\n", "utf-8"
+    )
+    found = lint(variant)
+    # disabling r.over leaves the parameter unused (not reported: the base declares it) and
+    # makes r.strain dead (reported: the variant broke it)
+    assert "RR303" not in codes(found)
+    dead = only(found, "RR101")
+    assert dead.rule_id == "r.strain"
+    assert dead.file is not None
+    assert dead.file.endswith("base.yaml")

@@ -54,6 +54,8 @@ def lint(ruleset: Ruleset | str | PathLike[str]) -> list[Diagnostic]:
 
     ``ruleset`` is a :class:`Ruleset` or anything :func:`riskrules.load_ruleset` accepts (a
     loading problem raises RulesetError). Diagnostics are sorted by file, line, column and code.
+    For a variant, declarations of the rulesets it builds on that end up unused (RR301-RR305)
+    are not reported: the variant reuses part of a ruleset on purpose.
     """
     ctx = LintContext(load_ruleset(ruleset))
     check_cycles(ctx)
@@ -64,4 +66,7 @@ def lint(ruleset: Ruleset | str | PathLike[str]) -> list[Diagnostic]:
     check_duplicates(ctx)
     check_tables(ctx)
     check_levels_and_protocols(ctx)
-    return sorted(set(ctx.found), key=Diagnostic.sort_key)
+    found = set(ctx.found)
+    if ctx.rs.base_files:  # a variant: what it leaves unused in its base is not its concern
+        found = {d for d in found if not (d.code.startswith("RR3") and d.file in ctx.rs.base_files)}
+    return sorted(found, key=Diagnostic.sort_key)

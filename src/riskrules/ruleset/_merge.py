@@ -66,6 +66,7 @@ def merge(docs: list[Doc]) -> Ruleset:
     )
     ruleset = _validate(merged, smap)
     ruleset._overrides = tuple(overrides)
+    ruleset._base_files = frozenset(d.source.display for d in docs if d.base)
     remember(ruleset, smap)
     return ruleset
 

@@ -109,12 +109,18 @@ class Ruleset(_Sections):
     title: Text
     levels: Annotated[tuple[Id, ...], Field(min_length=2)] | None = DEFAULT_LEVELS
     _overrides: tuple[Override, ...] = PrivateAttr(default=())
+    _base_files: frozenset[str] = PrivateAttr(default=frozenset())
 
     @property
     def overrides(self) -> tuple[Override, ...]:
         """What a variant changed in the rulesets it builds on: entries it redefined and
         rules it disabled, in file order (empty for a ruleset that is not a variant)."""
         return self._overrides
+
+    @property
+    def base_files(self) -> frozenset[str]:
+        """The files (as messages name them) of the rulesets a variant builds on."""
+        return self._base_files
 
     @model_validator(mode="after")
     def _invariants(self) -> Ruleset:
