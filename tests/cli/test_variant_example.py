@@ -64,3 +64,19 @@ def test_compare_on_the_command_line(variant: Path, capsys: pytest.CaptureFixtur
     out = capsys.readouterr().out
     assert "B: stricter_caseload 1.0.0" in out
     assert "Records: 2;" in out
+
+
+def test_diff_json_lists_the_overrides_of_a_variant(
+    variant: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    assert main(["diff", "default", variant.name, "--format", "json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert data["overrides"]["a"] == []
+    assert [(o["action"], o["kind"], o["name"]) for o in data["overrides"]["b"]] == [
+        ("replaces", "parameter", "max_active_clients"),
+        ("disables", "rule", "caseload.long_hours"),
+    ]
+    assert main(["diff", "default", "default", "--format", "json"]) == 0
+    assert "overrides" not in json.loads(capsys.readouterr().out)

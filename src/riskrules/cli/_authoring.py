@@ -100,13 +100,15 @@ def _diff(args: argparse.Namespace) -> int:
 
     a, b = load_noting(args.a), load_noting(args.b)
     result = diff_rulesets(a, b)
-    if args.format == "json":
+    if args.format == "json" and not (a.overrides or b.overrides):
+        sys.stdout.write(result.to_json())
+    elif args.format == "json":
         data = json.loads(result.to_json())
         data["overrides"] = {
             "a": [_override_dict(o) for o in a.overrides],
             "b": [_override_dict(o) for o in b.overrides],
         }
-        sys.stdout.write(json.dumps(data, indent=2) + "\n")
+        sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
     else:
         sys.stdout.write(result.to_text(args.a, args.b))
         for label, ruleset in ((args.a, a), (args.b, b)):
