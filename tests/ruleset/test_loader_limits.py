@@ -119,7 +119,8 @@ def test_a_device_is_refused(tmp_path: Path) -> None:
     error = _load_error(Path("/dev/zero"))
     assert error.message.startswith("not a regular file")
     top = tmp_path / "top.yaml"
-    top.write_text(MINIMAL + "include: [/dev/zero]\n", "utf-8")
+    (tmp_path / "zero.yaml").symlink_to("/dev/zero")
+    top.write_text(MINIMAL + "include: [zero.yaml]\n", "utf-8")
     error = _load_error(top, include_roots=["/dev"])
     assert "not a regular file" in error.message
     assert (error.line, error.path) == (4, "include[0]")
@@ -155,3 +156,15 @@ def test_names_over_the_length_limit_are_ruleset_errors(text: str, path: str) ->
 def test_a_name_at_the_length_limit_loads() -> None:
     name = "r" + "x" * (MAX_NAME_LENGTH - 1)
     assert load_ruleset(f"ruleset: {name}\nversion: '1'\ntitle: T\n").ruleset == name
+
+
+@pytest.mark.parametrize("name", ["notes.txt", "passwd", "sub/.env"])
+def test_an_include_names_a_yaml_file(tmp_path: Path, name: str) -> None:
+    (tmp_path / "sub").mkdir()
+    (tmp_path / name).write_text("token: hunter2-do-not-show\n", "utf-8")
+    top = tmp_path / "top.yaml"
+    top.write_text(MINIMAL + f"include: [{name!r}]\n", "utf-8")
+    error = _load_error(top)
+    assert "an include names a .yaml or .yml file" in error.message
+    assert error.path == "include[0]"
+    assert "hunter2" not in str(error)

@@ -150,6 +150,12 @@ class Reader:
                 source = doc.source.include(name)
             except ValueError as exc:
                 raise doc.error(loc, f"cannot include {name!r}: {exc}") from None
+            if source.path is not None and source.path.suffix not in (".yaml", ".yml"):
+                raise doc.error(
+                    loc,
+                    f"cannot include {name!r}: an include names a .yaml or .yml file, or a "
+                    "built-in ruleset by name",
+                )
             if source.path is not None and self.roots and not inside(source.key, self.roots):
                 where = "an absolute path" if os.path.isabs(name) else "a path"
                 raise doc.error(
