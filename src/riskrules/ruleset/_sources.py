@@ -7,6 +7,7 @@ It reads its bytes under a size cap and resolves the paths its ``include:`` name
 
 from __future__ import annotations
 
+import errno
 import os
 import posixpath
 import re
@@ -24,7 +25,7 @@ BUILTIN_NAME: Final = re.compile(r"^[a-z][a-z0-9_]*$")
 
 __all__ = [
     "BUILTIN_NAME",
-    "NotRegularFileError",
+    "NOT_REGULAR",
     "Source",
     "builtin_names",
     "builtin_root",
@@ -33,9 +34,8 @@ __all__ = [
     "os_reason",
 ]
 
-
-class NotRegularFileError(OSError):
-    """The path names a FIFO, a device, a socket or a directory: not a file to read."""
+NOT_REGULAR: Final = "not a regular file (a pipe, device or socket is never read)"
+"""Why a FIFO, a device or a socket named as a ruleset file is refused."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +114,7 @@ def _read_regular(path: Path, limit: int) -> bytes:
         if stat.S_ISDIR(mode):
             raise IsADirectoryError(f"{path} is a directory")
         if not stat.S_ISREG(mode):
-            raise NotRegularFileError(f"{path} is not a regular file")
+            raise OSError(errno.ENODEV, NOT_REGULAR)
         if hasattr(os, "set_blocking"):
             os.set_blocking(fd, True)
         chunks: list[bytes] = []
@@ -144,8 +144,8 @@ def os_reason(exc: OSError) -> str:
     """Why a file could not be read, in plain words."""
     if isinstance(exc, IsADirectoryError):
         return "is a directory, not a file"
-    if isinstance(exc, NotRegularFileError):
-        return "not a regular file (a pipe, device or socket is never read)"
+    if exc.strerror == NOT_REGULAR:
+        return NOT_REGULAR
     if isinstance(exc, PermissionError):
         return "permission denied"
     return f"cannot read the file ({exc.strerror or exc})"
