@@ -3,10 +3,13 @@
 Registered through the ``pytest11`` entry point. This module is top-level and imports nothing
 of riskrules until pytest offers it a ruleset file to collect, so a project that merely has
 riskrules installed pays nothing for the plugin at pytest start-up. pytest offers it every file
-it walks; a YAML file is collected when it is a riskrules ruleset (a top-level ``ruleset:`` key,
-or the schema comment naming ``ruleset.schema.json``) with a top-level ``tests:`` section. Each
-scenario written in that file becomes one item per engine, named
-``file.yaml::scenario name[engine]``.
+it walks; a YAML file is collected when it has a top-level ``tests:`` section and is a riskrules
+ruleset: a top-level ``ruleset:`` key, the schema comment naming ``ruleset.schema.json``, or
+scenarios shaped as riskrules writes them (entries with ``input:`` and ``expect:``), so that a
+fragment without a header is collected as ``riskrules test`` would run it. Each scenario written
+in that file becomes one item per engine, named ``file.yaml::scenario name[engine]``. A file
+collected whose scenarios no ruleset runs (a fragment its directory's top file does not include)
+is reported as skipped, with the reason.
 
 A scenario runs in the ruleset its file belongs to: a file with ``ruleset:`` is loaded on its
 own (with what it includes); a fragment without it is run inside the ruleset of its directory
@@ -35,6 +38,7 @@ _TOP_KEY = r"^{}[ \t]*:"
 _TESTS = re.compile(_TOP_KEY.format("tests"), re.MULTILINE)
 _RULESET = re.compile(_TOP_KEY.format("ruleset"), re.MULTILINE)
 _SCHEMA = re.compile(r"\A(?:\ufeff)?#[^\n]*\$schema=[^\n]*ruleset\.schema\.json")
+_SCENARIO_KEYS = (re.compile(r"^[ \t-]*input[ \t]*:", re.M), re.compile(r"\bexpect[ \t]*:"))
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -61,7 +65,8 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> RulesetFil
     text = _read(file_path)
     if text is None or not _TESTS.search(text):
         return None
-    if not (_RULESET.search(text) or _SCHEMA.match(text)):
+    scenarios = all(key.search(text) for key in _SCENARIO_KEYS)
+    if not (_RULESET.search(text) or _SCHEMA.match(text) or scenarios):
         return None
     file: RulesetFile = RulesetFile.from_parent(parent, path=file_path)
     return file
@@ -89,10 +94,12 @@ class RulesetFile(pytest.File):
         engines = self.config.getoption("riskrules_engine") or available_engines()
         mine = self.path.resolve()
         base = self.config.invocation_params.dir
+        own = 0
         for index, scenario in enumerate(ruleset.tests):
             where = source_location(ruleset, ("tests", index))
             if where is None or (base / where.file).resolve() != mine:
                 continue
+            own += 1
             for engine in dict.fromkeys(engines):
                 yield ScenarioItem.from_parent(
                     self,
@@ -102,6 +109,13 @@ class RulesetFile(pytest.File):
                     engine=engine,
                     line=where.line,
                 )
+        if not own:
+            why = (
+                "the rulesets it builds on leave their scenarios out of a variant"
+                if source == path
+                else f"the ruleset of its directory ({ruleset.ruleset}) does not include it"
+            )
+            pytest.skip(f"{path}: its scenarios run in no ruleset: {why}")
 
 
 class ScenarioItem(pytest.Item):

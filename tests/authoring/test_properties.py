@@ -332,13 +332,14 @@ def test_check_finds_the_planted_non_monotone_band_and_the_pasted_scenarios_repr
         f"raising clinician.proqol.burnout from {low} to {high} (all else equal): caseload "
         "drops from moderate to low"
     )
-    assert baseline["expect"] == raised["expect"] == {"levels": {"caseload": "moderate"}}
+    assert baseline["expect"] == {"levels": {"caseload": "moderate"}}
+    assert raised["expect"] == {"at_least": {"caseload": "moderate"}}
 
     # Pasted into the ruleset, the baseline holds and the raised scenario fails...
     pasted = _paste(text, [found.to_yaml()])
     outcomes = run_scenarios(load_ruleset(pasted), engines=["native"]).outcomes
     assert [o.passed for o in outcomes] == [True, False]
-    assert [(m.check, m.subject) for m in outcomes[1].mismatches] == [("levels", "caseload")]
+    assert [(m.check, m.subject) for m in outcomes[1].mismatches] == [("at_least", "caseload")]
     assert "+ caseload: low (score 0)" in outcomes[1].diff()
     # ... until the band is fixed: then both hold, and so does the property.
     fixed = _paste(planted(band_top=41), [found.to_yaml()])
@@ -355,7 +356,7 @@ def test_check_finds_the_planted_bound_violation_and_the_pasted_scenario_reprodu
     assert scenario["input"]["client"]["cssrs"]["q1"] is True
     assert scenario["input"]["client"]["cssrs"].get("q4") is not True
     assert scenario["expect"] == {
-        "levels": {"crisis": "high"},
+        "at_most": {"crisis": "high"},
         "not_findings": ["cssrs.high_risk"],
     }
     assert found.message == (
@@ -365,9 +366,13 @@ def test_check_finds_the_planted_bound_violation_and_the_pasted_scenario_reprodu
     pasted = load_ruleset(_paste(text, [found.to_yaml()]))
     (result,) = run_scenarios(pasted, engines=["native"]).outcomes
     assert [(m.check, m.subject, m.actual) for m in result.mismatches] == [
-        ("levels", "crisis", "crisis: critical (score 10; incomplete, could reach critical)")
+        ("at_most", "crisis", "crisis: critical (score 10; incomplete, could reach critical)")
     ]
     assert check_properties(planted(positive_points=3), max_examples=100, seed=5).outcomes[1].passed
+    # The pasted scenario bounds the level: it holds once the rule is fixed, whatever level
+    # up to the bound the fixed rule gives.
+    fixed = load_ruleset(_paste(planted(positive_points=3), [found.to_yaml()]))
+    assert run_scenarios(fixed, engines=["native"]).passed
 
 
 def test_bounded_holds_when_the_exception_applies() -> None:
@@ -471,7 +476,7 @@ def test_cli_check_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert [p["passed"] for p in result["properties"]] == [False, False, True]
     bounded = result["properties"][1]
     assert bounded["location"].startswith(f"{path}:")
-    assert bounded["counterexample"]["scenarios"][0]["expect"]["levels"] == {"crisis": "high"}
+    assert bounded["counterexample"]["scenarios"][0]["expect"]["at_most"] == {"crisis": "high"}
 
 
 def test_cli_check_passes_the_default_rulesets(capsys: pytest.CaptureFixture[str]) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from riskrules import Ruleset, Scorer, load_ruleset
+from riskrules import Ruleset, RulesetError, Scorer, load_ruleset
 from riskrules.cli import main
 from riskrules.errors import EngineError
 from riskrules.ruleset._spec import Expect
@@ -126,6 +126,20 @@ REPORT_INPUT = {"clinician": {"active_clients": 40}}
             "caseload: moderate (score 3; incomplete, could reach high)",
         ),
         ({"overall": "low"}, "overall", "", "low", "moderate"),
+        (
+            {"at_most": {"caseload": "low"}},
+            "at_most",
+            "caseload",
+            "caseload: at most low",
+            "caseload: moderate (score 3; incomplete, could reach high)",
+        ),
+        (
+            {"at_least": {"caseload": "high"}},
+            "at_least",
+            "caseload",
+            "caseload: at least high",
+            "caseload: moderate (score 3; incomplete, could reach high)",
+        ),
         (
             {"complete": {"caseload": True}},
             "complete",
@@ -410,6 +424,8 @@ def test_cli_reports_a_ruleset_that_does_not_load(
 
 def _pytest(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    # the plugin and riskrules of this tree, whatever the working directory
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), env.get("PYTHONPATH", "")])
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args],
         cwd=cwd,
@@ -483,3 +499,58 @@ def test_pytest_reports_a_ruleset_that_does_not_load_as_a_collection_error(
     assert done.returncode == 2, done.stdout + done.stderr
     assert "broken.yaml" in done.stdout
     assert "missing required key" in done.stdout
+
+
+@pytest.mark.parametrize(
+    "bound",
+    [
+        {"at_most": {"caseload": "moderate"}},
+        {"at_most": {"caseload": "critical"}},
+        {"at_least": {"caseload": "moderate"}},
+        {"at_least": {"caseload": "low"}},
+        {"at_most": {"caseload": "high"}, "at_least": {"caseload": "low"}},
+    ],
+)
+def test_a_bound_holds_for_every_level_on_its_side(demo: Ruleset, bound: dict[str, object]) -> None:
+    with Scorer(demo, engine="native") as scorer:
+        report = scorer.score(REPORT_INPUT)  # caseload: moderate
+    assert check_expect(report, Expect.model_validate(bound), demo) == ()
+
+
+def test_a_bound_names_a_declared_hazard_and_level() -> None:
+    bad = "  - name: bad bound\n    input: {}\n    expect: {at_most: {caseload: severe}}\n"
+    text = DEMO.replace("\ntests:\n", "\ntests:\n" + bad, 1)
+    assert bad in text
+    with pytest.raises(RulesetError, match="unknown level 'severe'"):
+        load_ruleset(text)
+
+
+def test_pytest_collects_a_fragment_without_a_header(tmp_path: Path) -> None:
+    """A fragment with neither ``ruleset:`` nor the schema comment is still collected, as
+    ``riskrules test`` would run it; one that no ruleset of its directory includes is reported
+    with the reason, never silently passed over."""
+    top, rest = DEMO.split("inputs:\n", 1)
+    inputs, after = rest.split("hazards:\n", 1)
+    (tmp_path / "main.yaml").write_text(
+        top + "include: [fragment.yaml]\nhazards:\n" + after, encoding="utf-8"
+    )
+    scenario = (
+        "tests:\n"
+        "  - name: a fragment scenario\n"
+        "    input: {clinician: {active_clients: 36}}\n"
+        "    expect: {levels: {caseload: moderate}}\n"
+    )
+    (tmp_path / "fragment.yaml").write_text("inputs:\n" + inputs + scenario, encoding="utf-8")
+    done = _pytest("-q", "-rs", cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert re.search(rf"\b{2 * len(ENGINES)} passed\b", done.stdout), done.stdout
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    (sub / "main.yaml").write_text(
+        top + "inputs:\n" + inputs + "hazards:\n" + after, encoding="utf-8"
+    )
+    (sub / "orphan.yaml").write_text(scenario, encoding="utf-8")
+    done = _pytest("-q", "-rs", "sub", cwd=tmp_path)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "ERROR collecting sub/orphan.yaml" in done.stdout
+    assert "several top files that no other file includes (main.yaml, orphan.yaml)" in done.stdout

@@ -1,4 +1,5 @@
-"""Levels that no achievable score reaches, and protocols nothing can recommend (RR402-RR404).
+"""Levels that no achievable score reaches, protocols nothing can recommend, floors outside the
+bands and hazards without rules (RR402-RR406).
 
 A hazard's possible scores are the subset sums of its live rules' points (capped), computed
 exactly with fractions; a band that none of them lands in, and that no live rule's floor sets,
@@ -41,9 +42,37 @@ def _fmt(value: float) -> str:
 
 
 def check_levels_and_protocols(ctx: LintContext) -> None:
-    """Report each hazard's unreachable levels, then the protocols nothing can recommend."""
+    """Report hazards without rules, floors outside the bands, each hazard's unreachable
+    levels, then the protocols nothing can recommend."""
+    _check_hazards_and_floors(ctx)
     reachable = {hid: _check_levels(ctx, hid, hazard) for hid, hazard in ctx.rs.hazards.items()}
     _check_protocols(ctx, reachable)
+
+
+def _check_hazards_and_floors(ctx: LintContext) -> None:
+    """RR406: a hazard no rule scores; RR405: a floor at a level its hazard's bands omit."""
+    rs = ctx.rs
+    scored = {rule.hazard for rule in rs.rules}
+    for hid in rs.hazards:
+        if hid not in scored:
+            ctx.emit(
+                "RR406",
+                ("hazards", hid),
+                f"hazard {hid!r} has no rules: it stays at its lowest band on every assessment",
+            )
+    for i, rule in enumerate(rs.rules):
+        floor = rule.then.floor
+        hazard = rs.hazards.get(rule.hazard)
+        if floor is None or hazard is None or floor in hazard.bands or floor == rs.scale[0]:
+            continue
+        ctx.emit(
+            "RR405",
+            ("rules", i, "then", "floor"),
+            f"rule {rule.id!r} sets a floor at {floor!r}, a level the bands of hazard "
+            f"{rule.hazard!r} do not define ({quoted(hazard.bands)}): the floor and the bands "
+            "disagree on what the hazard's levels are",
+            rule.id,
+        )
 
 
 def _check_levels(ctx: LintContext, hid: str, hazard: Hazard) -> set[int]:

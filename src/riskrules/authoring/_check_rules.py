@@ -1,8 +1,11 @@
-"""Rules that can never fire, tests that are constant, rules that always fire (RR101-RR105).
+"""Rules that can never fire, tests that are constant, rules that always fire (RR101-RR105,
+RR109).
 
-A rule is dead when its own condition is unsatisfiable (RR103), or when it needs a finding that
-only dead rules, or none, assert (RR101); the latter is found by a fixpoint over the findings'
-possible truth values. In live rules, tests of such findings are constant (RR102) and field
+A rule is dead when its own condition is unsatisfiable (RR103), when it needs a finding that
+only dead rules, or none, assert (RR101, found by a least fixpoint over the findings' possible
+truth values, so that findings needing each other in a cycle no rule enters count as never
+asserted), or when its own tests exclude every assessment on which the rules asserting a finding
+it needs can fire (RR109). In live rules, tests of such findings are constant (RR102) and field
 tests outside the input's declared domain can never hold (RR104); a condition that holds even
 on an empty assessment makes the rule fire always (RR105).
 """
@@ -14,44 +17,43 @@ from typing import Any
 
 from riskrules._types import Loc
 from riskrules.authoring._context import LintContext, quoted
-from riskrules.authoring._solver import ANY, FU, F, T
-from riskrules.ruleset._conditions import FieldLeaf, ParamRef, Truth, walk
+from riskrules.authoring._solver import ANY, FU, F, T, Truths
+from riskrules.ruleset._conditions import (
+    All,
+    AnyOf,
+    AtLeast,
+    AtLeastSpec,
+    Condition,
+    FieldLeaf,
+    FindingLeaf,
+    Not,
+    ParamRef,
+    Truth,
+    walk,
+)
 from riskrules.ruleset._spec import Input, did_you_mean
 
 __all__ = ["check_rules"]
 
 
 def check_rules(ctx: LintContext) -> None:
-    """Find the dead rules (filling ``ctx.dead`` and ``ctx.status``) and report RR101-RR105."""
+    """Find the dead rules (filling ``ctx.dead`` and ``ctx.status``) and report RR101-RR105
+    and RR109."""
     rules = ctx.rs.rules
     for i, rule in enumerate(rules):
         if not ctx.solver.possible(rule.when, T, {}):
             ctx.contradictory.add(i)
-    dead = set(ctx.contradictory)
-    read = ctx.findings_read()
-    while True:
-        status = {
-            f: (
-                ANY
-                if any(j not in dead for j in ctx.asserters.get(f, ()))
-                else (FU if f in ctx.asserters else F)
-            )
-            for f in read | set(ctx.asserters)
-        }
-        newly = {
-            i
-            for i, rule in enumerate(rules)
-            if i not in dead and not ctx.solver.possible(rule.when, T, status)
-        }
-        if not newly:
-            break
-        dead |= newly
+    live, status = _live_rules(ctx)
+    dead = set(range(len(rules))) - live
     ctx.dead, ctx.status = dead, status
     for i, rule in enumerate(rules):
         if i in ctx.contradictory:
             _report_contradiction(ctx, i)
         elif i in dead:
-            _report_missing_findings(ctx, i)
+            if ctx.solver.possible(rule.when, T, status):
+                _report_contradicted_findings(ctx, i, status)
+            else:
+                _report_missing_findings(ctx, i)
         else:
             _report_constant_findings(ctx, i)
             _report_impossible_tests(ctx, i)
@@ -63,6 +65,97 @@ def check_rules(ctx: LintContext) -> None:
                     "condition is always true",
                     rule.id,
                 )
+
+
+def _statuses(ctx: LintContext, live: set[int]) -> dict[str, Truths]:
+    """The truth values each finding can take when only the ``live`` rules can fire."""
+    read = ctx.findings_read()
+    return {
+        f: (
+            ANY
+            if any(j in live for j in ctx.asserters.get(f, ()))
+            else (FU if f in ctx.asserters else F)
+        )
+        for f in read | set(ctx.asserters)
+    }
+
+
+def _live_rules(ctx: LintContext) -> tuple[set[int], dict[str, Truths]]:
+    """The rules that can fire, as a least fixpoint from no finding asserted: a rule joins once
+    its condition can be true given the findings that rules already live can assert, each
+    finding it reads positively standing for the conditions of its live asserters. Findings
+    that need one another in a cycle no rule enters are never asserted, and their rules never
+    fire."""
+    live: set[int] = set()
+    while True:
+        status = _statuses(ctx, live)
+        newly = {
+            i
+            for i, rule in enumerate(ctx.rs.rules)
+            if i not in live
+            and i not in ctx.contradictory
+            and ctx.solver.possible(_inline(ctx, rule.when, live), T, status)
+        }
+        if not newly:
+            return live, status
+        live |= newly
+
+
+def _inline(ctx: LintContext, cond: Condition, live: set[int]) -> Condition:
+    """``cond`` with each finding read positively replaced by ``any`` of the conditions of the
+    live rules asserting it: the inputs that assert a finding are those the rule then sees."""
+
+    def rec(node: Condition, positive: bool) -> Condition:
+        if isinstance(node, FindingLeaf):
+            if not positive:
+                return node
+            sources = [
+                ctx.rs.rules[j].when for j in ctx.asserters.get(node.finding, ()) if j in live
+            ]
+            if not sources:
+                return node
+            return _all_of(node, sources)
+        if isinstance(node, All):
+            return All.model_construct(all=tuple(rec(c, positive) for c in node.all))
+        if isinstance(node, AnyOf):
+            return AnyOf.model_construct(any=tuple(rec(c, positive) for c in node.any))
+        if isinstance(node, Not):
+            return Not.model_construct(not_=rec(node.not_, not positive))
+        if isinstance(node, AtLeast):
+            spec = node.at_least
+            of = tuple(rec(c, positive) for c in spec.of)
+            return AtLeast.model_construct(at_least=AtLeastSpec.model_construct(n=spec.n, of=of))
+        return node
+
+    return rec(cond, True)
+
+
+def _all_of(finding: FindingLeaf, sources: list[Condition]) -> Condition:
+    """The finding, true only together with one of the conditions that assert it."""
+    either = sources[0] if len(sources) == 1 else AnyOf.model_construct(any=tuple(sources))
+    return All.model_construct(all=(finding, either))
+
+
+def _report_contradicted_findings(ctx: LintContext, i: int, status: dict[str, Truths]) -> None:
+    """RR109: the rule needs findings whose asserting conditions its own tests exclude."""
+    rule = ctx.rs.rules[i]
+    needed = [(f, loc) for f, positive, loc in ctx.reads[i] if positive]
+    names = quoted(dict.fromkeys(f for f, _ in needed))
+    asserters = quoted(
+        dict.fromkeys(
+            ctx.rs.rules[j].id
+            for f, _ in needed
+            for j in ctx.asserters.get(f, ())
+            if j not in ctx.dead
+        )
+    )
+    ctx.emit(
+        "RR109",
+        needed[0][1] if needed else ("rules", i, "when"),
+        f"rule {rule.id!r} can never fire: its own tests exclude every assessment on which "
+        f"{asserters} can assert the finding(s) {names} it needs",
+        rule.id,
+    )
 
 
 def _which(ctx: LintContext, finding: str) -> str:

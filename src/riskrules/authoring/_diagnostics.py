@@ -20,6 +20,12 @@ CHECKS: Mapping[str, tuple[Severity, str]] = {
     "RR103": ("error", "rule can never fire: its conditions contradict each other or the bounds"),
     "RR104": ("warning", "field test that can never hold given the input's declared domain"),
     "RR105": ("warning", "rule fires on every assessment"),
+    "RR106": ("warning", "field test that always holds when its input is present"),
+    "RR107": ("error", "rule with no effect: no points, findings, protocols or floor"),
+    "RR108": ("warning", "presence test under `not`: the rule fires when data is missing"),
+    "RR109": ("error", "rule's own tests exclude the conditions of the findings it needs"),
+    "RR110": ("warning", "parameter's default or range lies outside its input's range"),
+    "RR111": ("warning", "rule subsumed by a broader rule with the same effect"),
     "RR201": ("error", "finding read under `not` inside its own dependency cycle"),
     "RR202": ("warning", "positive dependency cycle between findings"),
     "RR301": ("warning", "finding asserted but never read"),
@@ -31,6 +37,9 @@ CHECKS: Mapping[str, tuple[Severity, str]] = {
     "RR402": ("warning", "level unreachable: no achievable score lands in its band"),
     "RR403": ("warning", "top band unreachable: the hazard's maximum score is below it"),
     "RR404": ("warning", "protocol that nothing can recommend"),
+    "RR405": ("error", "floor at a level the hazard's bands do not define"),
+    "RR406": ("warning", "hazard with no rules"),
+    "RR407": ("warning", "cut-off table with overlapping ranges or a gap"),
 }
 """Every lint code: its severity and a one-line summary (``docs/lint.md`` explains each)."""
 

@@ -11,8 +11,9 @@ nothing. Conditions are checked by a small search over the Kleene semantics of
 domain (intervals for numbers, value sets for integers with ``values``, enums and booleans), and
 a finding may take any truth value unless no rule that can fire asserts it.
 
-The checks live in their own modules (``_check_rules``, ``_check_cycles``, ``_check_unused``,
-``_check_duplicates``, ``_check_levels``), built on the value domains (``_domains``) and the
+The checks live in their own modules (``_check_rules``, ``_check_cycles``, ``_check_guards``,
+``_check_effects``, ``_check_unused``, ``_check_duplicates``, ``_check_tables``,
+``_check_levels``), built on the value domains (``_domains``) and the
 satisfiability search (``_solver``); this module runs them in order over one
 :class:`~riskrules.authoring._context.LintContext`.
 
@@ -34,8 +35,11 @@ from os import PathLike
 
 from riskrules.authoring._check_cycles import check_cycles
 from riskrules.authoring._check_duplicates import check_duplicates
+from riskrules.authoring._check_effects import check_effects
+from riskrules.authoring._check_guards import check_guards
 from riskrules.authoring._check_levels import check_levels_and_protocols
 from riskrules.authoring._check_rules import check_rules
+from riskrules.authoring._check_tables import check_tables
 from riskrules.authoring._check_unused import check_unused
 from riskrules.authoring._context import LintContext
 from riskrules.authoring._diagnostics import Diagnostic
@@ -50,11 +54,19 @@ def lint(ruleset: Ruleset | str | PathLike[str]) -> list[Diagnostic]:
 
     ``ruleset`` is a :class:`Ruleset` or anything :func:`riskrules.load_ruleset` accepts (a
     loading problem raises RulesetError). Diagnostics are sorted by file, line, column and code.
+    For a variant, declarations of the rulesets it builds on that end up unused (RR301-RR305)
+    are not reported: the variant reuses part of a ruleset on purpose.
     """
     ctx = LintContext(load_ruleset(ruleset))
     check_cycles(ctx)
     check_rules(ctx)  # before the checks that need to know which rules are dead
+    check_guards(ctx)
+    check_effects(ctx)
     check_unused(ctx)
     check_duplicates(ctx)
+    check_tables(ctx)
     check_levels_and_protocols(ctx)
-    return sorted(set(ctx.found), key=Diagnostic.sort_key)
+    found = set(ctx.found)
+    if ctx.rs.base_files:  # a variant: what it leaves unused in its base is not its concern
+        found = {d for d in found if not (d.code.startswith("RR3") and d.file in ctx.rs.base_files)}
+    return sorted(found, key=Diagnostic.sort_key)

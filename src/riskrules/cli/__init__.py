@@ -5,9 +5,11 @@ that sets ``handler``; a handler takes the parsed arguments and returns the exit
 Exit status: 0 success, 1 a check failed, 2 bad usage or bad input (the located message goes to
 stderr).
 
-``riskrules schema ruleset`` prints the JSON Schema of a ruleset file (``schema fhir-mapping``:
-of a FHIR questionnaire mapping file); ``--output schemas/ruleset.schema.json`` writes it there,
-and ``--check`` fails when that file differs from what the models generate.
+``riskrules --version`` prints the installed version. ``riskrules schema ruleset`` prints the
+JSON Schema of a ruleset file (``schema fhir-mapping``: of a FHIR questionnaire mapping file;
+``schema report``: of report JSON; ``schema assessment --ruleset R``: of R's assessments);
+``--output schemas/ruleset.schema.json`` writes it there, and ``--check`` fails when that file
+differs from what the models generate.
 
 ``riskrules score ASSESSMENT.json`` scores an assessment (``-`` reads standard input) and prints
 the report as JSON, or with ``--format text`` a short summary; ``--explain PROTOCOL`` and
@@ -63,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="riskrules",
         description="Explainable rule-based scoring of occupational risks in mental-health work.",
     )
+    parser.add_argument("--version", action=_Version, help="print the version and exit")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     add_schema(commands)
     add_score(commands)
@@ -78,6 +81,19 @@ def build_parser() -> argparse.ArgumentParser:
     add_synth(commands)
     add_serve(commands)
     return parser
+
+
+class _Version(argparse.Action):
+    """``--version``: the installed version, looked up only when asked for."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, help: str | None = None) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object, **kwargs: object) -> None:
+        import riskrules
+
+        sys.stdout.write(f"riskrules {riskrules.__version__}\n")
+        parser.exit()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -6,9 +6,13 @@ import argparse
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from riskrules.cli._options import Commands, add_engine, add_params
+
+if TYPE_CHECKING:
+    from riskrules.ruleset._overrides import Override
+    from riskrules.ruleset._spec import Ruleset
 
 RULESET_GRAPH_FORMATS = ("mermaid", "dot", "graphml", "json", "html")
 """``riskrules graph`` formats (``json`` is node-link JSON, ``html`` a self-contained page)."""
@@ -48,9 +52,8 @@ def _graph(args: argparse.Namespace) -> int:
         to_mermaid,
         to_node_link_json,
     )
-    from riskrules.ruleset._loader import load_ruleset
 
-    ruleset = load_ruleset(args.ruleset)
+    ruleset = load_noting(args.ruleset)
     graph = ruleset_graph(ruleset)
     exporters: dict[str, Callable[[Any], str]] = {
         "mermaid": to_mermaid,
@@ -91,14 +94,49 @@ def add_diff(commands: Commands) -> None:
 
 
 def _diff(args: argparse.Namespace) -> int:
+    import json
+
     from riskrules.authoring._diff import diff_rulesets
 
-    result = diff_rulesets(args.a, args.b)
-    if args.format == "json":
+    a, b = load_noting(args.a), load_noting(args.b)
+    result = diff_rulesets(a, b)
+    if args.format == "json" and not (a.overrides or b.overrides):
         sys.stdout.write(result.to_json())
+    elif args.format == "json":
+        data = json.loads(result.to_json())
+        data["overrides"] = {
+            "a": [_override_dict(o) for o in a.overrides],
+            "b": [_override_dict(o) for o in b.overrides],
+        }
+        sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
     else:
         sys.stdout.write(result.to_text(args.a, args.b))
+        for label, ruleset in ((args.a, a), (args.b, b)):
+            if ruleset.overrides:
+                sys.stdout.write(f"\n{label} overrides what it builds on:\n")
+                sys.stdout.write("".join(f"  {o}\n" for o in ruleset.overrides))
     return 0 if result.identical else 1
+
+
+def load_noting(source: str) -> Ruleset:
+    """Load ``source``; when it is a variant, say on stderr what it overrides."""
+    from riskrules.ruleset._loader import load_ruleset
+
+    ruleset = load_ruleset(source)
+    if ruleset.overrides:
+        changes = "; ".join(f"{o.action} {o.kind} {o.name}" for o in ruleset.overrides)
+        sys.stderr.write(f"riskrules: {source} builds on another ruleset and {changes}\n")
+    return ruleset
+
+
+def _override_dict(override: Override) -> dict[str, str]:
+    return {
+        "kind": override.kind,
+        "name": override.name,
+        "action": override.action,
+        "at": override.at,
+        "original": override.original,
+    }
 
 
 def add_lint(commands: Commands) -> None:
@@ -188,14 +226,13 @@ def _test(args: argparse.Namespace) -> int:
     import json
 
     from riskrules.errors import RulesetError
-    from riskrules.ruleset._loader import load_ruleset
     from riskrules.testing import run_scenarios
 
     failed = unloadable = False
     results: list[dict[str, Any]] = []
     for path in args.paths:
         try:
-            ruleset = load_ruleset(path)
+            ruleset = load_noting(path)
         except RulesetError as exc:
             sys.stderr.write(f"riskrules: {exc}\n")
             unloadable = True
@@ -258,7 +295,6 @@ def _check(args: argparse.Namespace) -> int:
     import random
 
     from riskrules.errors import RulesetError
-    from riskrules.ruleset._loader import load_ruleset
     from riskrules.testing import check_properties
 
     if args.max_examples < 1:
@@ -269,7 +305,7 @@ def _check(args: argparse.Namespace) -> int:
     results: list[dict[str, Any]] = []
     for path in args.paths:
         try:
-            ruleset = load_ruleset(path)
+            ruleset = load_noting(path)
         except RulesetError as exc:
             sys.stderr.write(f"riskrules: {exc}\n")
             unloadable = True

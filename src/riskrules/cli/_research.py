@@ -8,6 +8,19 @@ import sys
 from riskrules.cli._options import Commands, add_engine, add_params
 
 
+def add_unknown_fields(parser: argparse.ArgumentParser) -> None:
+    """``--unknown-fields ignore|error``: what to do with fields the ruleset does not declare."""
+    parser.add_argument(
+        "--unknown-fields",
+        choices=("error", "ignore"),
+        default="error",
+        help=(
+            "a record field the ruleset does not declare: error (the default) stops with a "
+            "located message; ignore leaves it out before scoring and counts it in the output"
+        ),
+    )
+
+
 def add_compare(commands: Commands) -> None:
     parser = commands.add_parser(
         "compare",
@@ -35,6 +48,7 @@ def add_compare(commands: Commands) -> None:
     parser.add_argument(
         "--figures", metavar="DIR", help="also write PNG figures into DIR (needs matplotlib)"
     )
+    add_unknown_fields(parser)
     parser.set_defaults(handler=_compare)
 
 
@@ -49,6 +63,7 @@ def _compare(args: argparse.Namespace) -> int:
         params_a=dict(args.param_a) or None,
         params_b=dict(args.param_b) or None,
         id_column=args.id_column,
+        unknown_fields=args.unknown_fields,
     )
     if args.figures is not None:
         result.figures(args.figures)
@@ -105,6 +120,7 @@ def add_sweep(commands: Commands) -> None:
         metavar="LEVEL",
         help="2-D figures: shade the share at or above LEVEL (default: the second level)",
     )
+    add_unknown_fields(parser)
     parser.set_defaults(handler=_sweep)
 
 
@@ -122,6 +138,7 @@ def _sweep(args: argparse.Namespace) -> int:
         engine=args.engine,
         params=dict(args.set) or None,
         id_column=args.id_column,
+        unknown_fields=args.unknown_fields,
     )
     if args.figures is not None:
         result.figures(args.figures, level=args.level)
@@ -187,6 +204,7 @@ def add_batch(commands: Commands) -> None:
         metavar="ERRORS.jsonl",
         help="where skipped records are listed (default: RESULTS.errors.jsonl)",
     )
+    add_unknown_fields(parser)
     parser.set_defaults(handler=_batch)
 
 
@@ -210,10 +228,13 @@ def _batch(args: argparse.Namespace) -> int:
             on_error=args.on_error,
             errors_path=args.errors,
             progress=sys.stderr,
+            unknown_fields=args.unknown_fields,
         )
     message = f"riskrules: scored {summary.scored} records into {args.out}"
     if summary.errors_path is not None:
         message += f"; skipped {summary.skipped} (listed in {summary.errors_path})"
+    if summary.ignored_fields is not None:
+        message += f"; ignored {summary.ignored_fields} fields the ruleset does not declare"
     sys.stderr.write(message + "\n")
     return 0
 

@@ -1,5 +1,5 @@
-"""``riskrules schema``: the JSON Schemas of rulesets, FHIR questionnaire mappings and the
-service configuration."""
+"""``riskrules schema``: the JSON Schemas of rulesets, FHIR questionnaire mappings, the service
+configuration, reports, and one ruleset's assessments (``schema assessment --ruleset R``)."""
 
 from __future__ import annotations
 
@@ -24,8 +24,28 @@ def _service_config_schema() -> str:
     return config_json_schema()
 
 
+def _report_schema() -> str:
+    import json
+
+    from riskrules.report import RiskReport
+
+    schema = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        **RiskReport.model_json_schema(mode="serialization"),
+    }
+    return json.dumps(schema, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def _assessment_schema(ruleset: str) -> str:
+    from riskrules.ruleset._contract import assessment_json_schema
+    from riskrules.ruleset._loader import load_ruleset
+
+    return assessment_json_schema(load_ruleset(ruleset))
+
+
 SCHEMAS: dict[str, Callable[[], str]] = {
     "fhir-mapping": _fhir_mapping_schema,
+    "report": _report_schema,
     "ruleset": ruleset_json_schema,
     "service-config": _service_config_schema,
 }
@@ -37,14 +57,24 @@ SCHEMA_FILE = "schemas/{name}.schema.json"
 def add_schema(commands: Commands) -> None:
     parser = commands.add_parser(
         "schema",
-        help="print or write the JSON Schema of a ruleset, FHIR mapping or service configuration",
+        help=(
+            "print or write the JSON Schema of a ruleset, FHIR mapping, service configuration, "
+            "report or assessment"
+        ),
         description=(
             "Generate the JSON Schema that ruleset YAML files (ruleset), FHIR questionnaire "
             "mapping files (fhir-mapping) or the CDS Hooks service's configuration file "
-            "(service-config) are written against."
+            "(service-config) are written against, that report JSON follows (report), or that "
+            "the assessments a ruleset scores follow (assessment, with --ruleset)."
         ),
     )
-    parser.add_argument("name", choices=sorted(SCHEMAS), help="which schema")
+    parser.add_argument("name", choices=sorted([*SCHEMAS, "assessment"]), help="which schema")
+    parser.add_argument(
+        "--ruleset",
+        metavar="RULESET",
+        default="default",
+        help="for assessment: the ruleset whose inputs it describes (default: default)",
+    )
     parser.add_argument(
         "--output",
         "-o",
@@ -63,7 +93,7 @@ def add_schema(commands: Commands) -> None:
 
 
 def _schema(args: argparse.Namespace) -> int:
-    text = SCHEMAS[args.name]()
+    text = _assessment_schema(args.ruleset) if args.name == "assessment" else SCHEMAS[args.name]()
     target: str | None = args.output
     if target is None and args.check:
         target = SCHEMA_FILE.format(name=args.name)

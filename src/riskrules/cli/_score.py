@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from riskrules.cli._options import Commands, add_engine, add_params
+from riskrules.cli._research import add_unknown_fields
 
 GRAPH_FORMATS = ("mermaid", "dot", "json", "graphml")
 """``riskrules score --graph`` formats (``json`` is node-link JSON)."""
@@ -71,6 +73,7 @@ def add_score(commands: Commands) -> None:
         choices=GRAPH_FORMATS,
         help="print the provenance graph instead of the report",
     )
+    add_unknown_fields(parser)
     parser.set_defaults(handler=_score)
 
 
@@ -142,6 +145,11 @@ def _score(args: argparse.Namespace) -> int:
     params = dict(args.param) or None
     questions: tuple[Any, ...] = ()
     with Scorer(args.ruleset, engine=args.engine, params=params) as scorer:
+        if args.unknown_fields == "ignore" and isinstance(assessment, Mapping):
+            from riskrules.research._fields import drop_undeclared
+
+            assessment, dropped = drop_undeclared(assessment, scorer.ruleset)
+            sys.stderr.write(f"riskrules: ignored {dropped} fields the ruleset does not declare\n")
         try:
             report = scorer.score(assessment)
             if args.changes:

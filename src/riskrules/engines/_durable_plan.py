@@ -176,6 +176,14 @@ class _Compiler:
             self.domains[field.b] = (-1, top)
             self.domains[field.e] = (0, 1)
 
+    def rule_formula(self, index: int) -> Form:
+        """The formula of rule ``index``'s condition; a condition too large names its rule."""
+        rule = self.program.rules[index]
+        try:
+            return self.formula(rule.when, True)
+        except EngineError as exc:
+            raise EngineError(f"rule {rule.id!r}: {exc}") from None
+
     def formula(self, cond: Condition, positive: bool) -> Form:
         """The negation normal form of ``cond`` (or of ``not cond`` when not ``positive``)."""
         b = self.build
@@ -203,14 +211,20 @@ class _Compiler:
         raise EngineError(f"not a condition: {type(cond).__name__}")
 
     def _at_least(self, n: int, parts: list[Form]) -> Form:
-        """At least ``n`` of ``parts`` (monotone, so the same form serves both readings)."""
+        """At least ``n`` of ``parts`` (monotone, so the same form serves both readings).
+
+        ``at(k, i)``, at least ``k`` of ``rest[i:]``, is ``rest[i] and at(k-1, i+1)`` or
+        ``at(k, i+1)``. It is evaluated with an explicit stack, in the order a recursive
+        evaluation would take, so that a long list of conditions cannot exhaust Python's stack.
+        """
         n -= sum(1 for p in parts if p is True)
         rest = [p for p in parts if not isinstance(p, bool)]
         b = self.build
         memo: dict[tuple[int, int], Form] = {}
-        budget = [_MAX_FORM_SIZE]
+        budget = _MAX_FORM_SIZE
 
-        def at(k: int, i: int) -> Form:
+        def known(k: int, i: int) -> Form | None:
+            """``at(k, i)`` when it is a base case or already built, else None."""
             if k <= 0:
                 return True
             left = len(rest) - i
@@ -220,16 +234,33 @@ class _Compiler:
                 return b.and_(rest[i:])
             if k == 1:
                 return b.or_(rest[i:])
-            key = (k, i)
-            if key not in memo:
-                form = b.or_([b.and_([rest[i], at(k - 1, i + 1)]), at(k, i + 1)])
-                budget[0] -= form.size if isinstance(form, Gate) else 1
-                if budget[0] < 0:
-                    raise EngineError("an at_least condition is too large for the durable engine")
-                memo[key] = form
-            return memo[key]
+            return memo.get((k, i))
 
-        return at(n, 0)
+        top = known(n, 0)
+        if top is not None:
+            return top
+        stack: list[list[Any]] = [[n, 0, None]]  # k, i, and the built "rest[i] and ..." part
+        while True:
+            frame = stack[-1]
+            k, i = frame[0], frame[1]
+            if frame[2] is None:
+                x = known(k - 1, i + 1)
+                if x is None:
+                    stack.append([k - 1, i + 1, None])
+                    continue
+                frame[2] = b.and_([rest[i], x])
+            z = known(k, i + 1)
+            if z is None:
+                stack.append([k, i + 1, None])
+                continue
+            form = b.or_([frame[2], z])
+            budget -= form.size if isinstance(form, Gate) else 1
+            if budget < 0:
+                raise EngineError("an at_least condition is too large for the durable engine")
+            memo[(k, i)] = form
+            stack.pop()
+            if not stack:
+                return form
 
     def _field(self, leaf: FieldLeaf, positive: bool) -> Form:
         field = self.fields[leaf.field]
@@ -409,7 +440,7 @@ def compile_plan(program: Program) -> Plan:
         pieces = [
             (i, piece)
             for i in members
-            for piece in comp.split(comp.formula(program.rules[i].when, True), program.rules[i].id)
+            for piece in comp.split(comp.rule_formula(i), program.rules[i].id)
         ]
         strata_groups.append(_pack(pieces, packed, program))
     total = sum(len(g) for g in packed)

@@ -20,8 +20,10 @@ from typing import IO, Any, NamedTuple
 
 from riskrules.errors import AssessmentError, RecordError
 from riskrules.research._cohort import Record, count_records, iter_records
+from riskrules.research._fields import UNKNOWN_FIELDS, UnknownFields, drop_undeclared
 from riskrules.research._formats import detect_format
 from riskrules.research._rows import RowWriter, report_row, result_columns
+from riskrules.ruleset._spec import Ruleset
 
 __all__ = ["BatchSummary", "Progress", "score_file"]
 
@@ -81,6 +83,8 @@ class BatchSummary(NamedTuple):
     scored: int
     skipped: int
     errors_path: Path | None
+    ignored_fields: int | None = None
+    """Fields left out because the ruleset does not declare them (``unknown_fields="ignore"``)."""
 
 
 def _closing(results: Iterator[Any]) -> Iterator[Any]:
@@ -128,12 +132,23 @@ def _progress(cohort: str | os.PathLike[str], kind: str, stream: IO[str] | None)
 
 
 def _assessments(
-    records: Iterable[Record], pending: deque[tuple[int, str | None]]
+    records: Iterable[Record],
+    pending: deque[tuple[int, str | None]],
+    drop: Ruleset | None = None,
+    ignored: list[int] | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """The records' assessments; each record's index and id wait in ``pending`` for its result."""
+    """The records' assessments; each record's index and id wait in ``pending`` for its result.
+    With ``drop``, the fields that ruleset does not declare are left out (counted in
+    ``ignored[0]``)."""
     for record in records:
         pending.append((record.index, record.id))
-        yield record.assessment
+        if drop is None:
+            yield record.assessment
+        else:
+            kept, dropped = drop_undeclared(record.assessment, drop)
+            if ignored is not None:
+                ignored[0] += dropped
+            yield kept
 
 
 def _error_entry(index: int, record_id: str | None, error: AssessmentError) -> str:
@@ -184,6 +199,7 @@ def score_file(
     on_error: str = "fail",
     errors_path: str | os.PathLike[str] | None = None,
     progress: IO[str] | None = None,
+    unknown_fields: UnknownFields = "error",
 ) -> BatchSummary:
     """Score every record of ``cohort`` with ``scorer`` and write one row per record to ``out``.
 
@@ -191,8 +207,11 @@ def score_file(
     output file (rows go to a temporary file that is renamed only at the end). ``"skip"`` writes
     each bad record's index, id and located error to ``errors_path`` (default
     ``<out>.errors.jsonl``) and carries on. ``progress`` is the stream for the progress line
-    (drawn only if it is a terminal).
+    (drawn only if it is a terminal). ``unknown_fields="ignore"`` leaves out of each record the
+    fields the ruleset does not declare, before it is scored, and counts them.
     """
+    if unknown_fields not in UNKNOWN_FIELDS:
+        raise ValueError(f"unknown_fields is 'error' or 'ignore', not {unknown_fields!r}")
     if on_error not in ("skip", "fail"):
         raise ValueError(f"on_error must be 'skip' or 'fail', not {on_error!r}")
     source = os.fspath(cohort)
@@ -204,6 +223,7 @@ def score_file(
     bar = _progress(cohort, kind_in, progress)
     records = iter_records(cohort, ruleset=ruleset, format=kind_in, id_column=id_column)
     pending: deque[tuple[int, str | None]] = deque()
+    ignored = [0]
     temp_out = _temporary(target)
     temp_errors = None if errors_target is None else _temporary(errors_target)
     try:
@@ -212,9 +232,9 @@ def score_file(
             _open_errors(temp_errors) as errors_file,
             RowWriter(temp_out, result_columns(ruleset), kind_out) as writer,
         ):
-            results = scorer.score_many(
-                _assessments(records, pending), workers=workers, on_error="return"
-            )
+            drop = ruleset if unknown_fields == "ignore" else None
+            assessments = _assessments(records, pending, drop, ignored)
+            results = scorer.score_many(assessments, workers=workers, on_error="return")
             scored, skipped = _write_results(results, pending, writer, errors_file, bar, source)
         os.replace(temp_out, target)
         if temp_errors is not None and errors_target is not None:
@@ -224,4 +244,6 @@ def score_file(
             if temp is not None:
                 temp.unlink(missing_ok=True)
         raise
-    return BatchSummary(scored, skipped, errors_target)
+    return BatchSummary(
+        scored, skipped, errors_target, ignored[0] if unknown_fields == "ignore" else None
+    )

@@ -25,6 +25,7 @@ from collections.abc import Mapping, Sequence
 from riskrules._types import RulesetSource
 from riskrules.errors import RiskRulesError
 from riskrules.report import RiskReport
+from riskrules.research._fields import UNKNOWN_FIELDS, UnknownFields, drop_undeclared
 from riskrules.research._kappa import cohens_kappa, weighted_kappa
 from riskrules.research._records import (
     Cohort,
@@ -189,6 +190,7 @@ def compare(
     params_a: Mapping[str, int | float] | None = None,
     params_b: Mapping[str, int | float] | None = None,
     id_column: str = "id",
+    unknown_fields: UnknownFields = "error",
 ) -> Comparison:
     """Score every record of ``cohort`` under rulesets ``a`` and ``b`` and compare the results.
 
@@ -198,16 +200,28 @@ def compare(
     iterable of assessments or ``(id, assessment)`` pairs. Each record is read once and scored
     under both rulesets; only counts are kept. Raises RulesetError for a bad ruleset or
     parameter and RiskRulesError naming the record for a record that does not fit (or an empty
-    cohort).
+    cohort). With ``unknown_fields="ignore"`` each side scores each record without the fields
+    its ruleset does not declare (:func:`~riskrules.research._fields.drop_undeclared`), and
+    ``ignored_fields`` counts them per side.
     """
+    if unknown_fields not in UNKNOWN_FIELDS:
+        raise ValueError(f"unknown_fields is 'error' or 'ignore', not {unknown_fields!r}")
+    ignore = unknown_fields == "ignore"
+    ignored = {"a": 0, "b": 0}
     with contextlib.ExitStack() as stack:
         scorer_a = stack.enter_context(Scorer(a, engine=engine, params=params_a))
         scorer_b = stack.enter_context(Scorer(b, engine=engine, params=params_b))
         counts = _Counts(scorer_a.ruleset, scorer_b.ruleset)
         where = cohort_label(cohort)
         for index, rid, assessment in cohort_records(cohort, scorer_a.ruleset, id_column):
-            report_a = score_record(scorer_a, where, index, rid, assessment)
-            report_b = score_record(scorer_b, where, index, rid, assessment)
+            in_a, in_b = assessment, assessment
+            if ignore:
+                in_a, dropped_a = drop_undeclared(assessment, scorer_a.ruleset)
+                in_b, dropped_b = drop_undeclared(assessment, scorer_b.ruleset)
+                ignored["a"] += dropped_a
+                ignored["b"] += dropped_b
+            report_a = score_record(scorer_a, where, index, rid, in_a)
+            report_b = score_record(scorer_b, where, index, rid, in_b)
             counts.add(index, rid, report_a, report_b)
         if counts.records == 0:
             raise RiskRulesError("the cohort has no records to compare")
@@ -221,4 +235,5 @@ def compare(
             rules=counts.rules(),
             recommendations=counts.recommendations(),
             changed=tuple(counts.changed),
+            ignored_fields=ignored if ignore else None,
         )

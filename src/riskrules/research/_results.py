@@ -115,10 +115,14 @@ class Comparison(FrozenModel):
     rules: tuple[RuleRate, ...]
     recommendations: tuple[ProtocolChange, ...]
     changed: tuple[ChangedRecord, ...]
+    ignored_fields: dict[str, int] | None = None
+    """With ``unknown_fields="ignore"``: the fields left out because a side does not declare
+    them, counted over the cohort (``{"a": ..., "b": ...}``); None otherwise."""
 
     def to_json(self) -> str:
         """Deterministic JSON (indented, newline-terminated)."""
-        return self.model_dump_json(indent=2) + "\n"
+        unset = {"ignored_fields"} if self.ignored_fields is None else None
+        return self.model_dump_json(indent=2, exclude=unset) + "\n"
 
     def agreement(self, name: str) -> Agreement:
         """The agreement of one hazard, or of ``overall``; KeyError when not compared."""
@@ -174,10 +178,14 @@ class SweepResult(FrozenModel):
     levels: tuple[str, ...]
     hazards: tuple[str, ...]
     points: tuple[SweepPoint, ...]
+    ignored_fields: int | None = None
+    """With ``unknown_fields="ignore"``: the fields left out of the cohort's records because the
+    ruleset does not declare them; None otherwise."""
 
     def to_json(self) -> str:
         """Deterministic JSON (indented, newline-terminated)."""
-        return self.model_dump_json(indent=2) + "\n"
+        unset = {"ignored_fields"} if self.ignored_fields is None else None
+        return self.model_dump_json(indent=2, exclude=unset) + "\n"
 
     def share_at_least(self, level: str, hazard: str = OVERALL) -> list[float]:
         """Per point, the share of records whose level (of ``hazard``, default overall) is at

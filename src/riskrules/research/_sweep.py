@@ -16,6 +16,7 @@ from typing import Any
 
 from riskrules._types import RulesetSource
 from riskrules.errors import RiskRulesError
+from riskrules.research._fields import UNKNOWN_FIELDS, UnknownFields, drop_undeclared
 from riskrules.research._records import (
     Cohort,
     cohort_label,
@@ -65,6 +66,7 @@ def sweep(
     engine: str = "auto",
     params: Mapping[str, int | float] | None = None,
     id_column: str = "id",
+    unknown_fields: UnknownFields = "error",
 ) -> SweepResult:
     """The level distribution of ``cohort`` at each point of a 1-D or 2-D parameter grid.
 
@@ -73,7 +75,11 @@ def sweep(
     (never per record), all before the cohort is read; the cohort is then read once and every
     record is scored at every point. That reads a file once and accepts one-shot iterables; it
     keeps one compiled ruleset per point alive, hence the cap of :data:`MAX_SWEEP_POINTS` points.
+    With ``unknown_fields="ignore"`` the fields the ruleset does not declare are left out of each
+    record before it is scored, and ``ignored_fields`` counts them.
     """
+    if unknown_fields not in UNKNOWN_FIELDS:
+        raise ValueError(f"unknown_fields is 'error' or 'ignore', not {unknown_fields!r}")
     names, values = _grid(grid)
     rs = _load(ruleset)
     overlap = sorted(set(names) & set(params or {}))
@@ -90,9 +96,13 @@ def sweep(
         counts = [{h: dict.fromkeys(levels, 0) for h in (OVERALL, *hazards)} for _ in points]
         incomplete = [dict.fromkeys((OVERALL, *hazards), 0) for _ in points]
         records = 0
+        ignored = 0
         where = cohort_label(cohort)
         for index, rid, assessment in cohort_records(cohort, rs, id_column):
             records += 1
+            if unknown_fields == "ignore":
+                assessment, dropped = drop_undeclared(assessment, rs)
+                ignored += dropped
             for scorer, count, missing in zip(scorers, counts, incomplete, strict=True):
                 report = score_record(scorer, where, index, rid, assessment)
                 count[OVERALL][report.overall_level] += 1
@@ -121,6 +131,7 @@ def sweep(
             )
             for point, count, missing in zip(points, counts, incomplete, strict=True)
         ),
+        ignored_fields=ignored if unknown_fields == "ignore" else None,
     )
 
 

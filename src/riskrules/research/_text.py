@@ -51,6 +51,14 @@ def _header(result: Comparison) -> list[str]:
         *lines,
         f"Records: {result.records}; incomplete reports: A {result.overall.incomplete_a}, "
         f"B {result.overall.incomplete_b}",
+        *(
+            [
+                f"Ignored fields (not declared by the ruleset): A {result.ignored_fields['a']}, "
+                f"B {result.ignored_fields['b']}"
+            ]
+            if result.ignored_fields is not None
+            else []
+        ),
         f"Levels: {' < '.join(result.levels)}",
     ]
 
@@ -157,7 +165,12 @@ def sweep_text(result: SweepResult) -> str:
     rs = result.ruleset
     lines = [
         f"riskrules sweep: ruleset {rs.ruleset} {rs.version} ({rs.fingerprint[:12]}), "
-        f"{result.records} records",
+        f"{result.records} records"
+        + (
+            ""
+            if result.ignored_fields is None
+            else f"; {result.ignored_fields} fields ignored (not declared by the ruleset)"
+        ),
         "Swept: "
         + "; ".join(
             f"{name} = {', '.join(map(str, result.values[name]))}" for name in result.parameters

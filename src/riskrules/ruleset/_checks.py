@@ -33,6 +33,10 @@ class Expect(FrozenModel):
     """What a scenario expects; every part is optional and only what is given is checked."""
 
     levels: dict[Id, StrictStr] = Field(default_factory=dict)
+    at_most: dict[Id, StrictStr] = Field(default_factory=dict)
+    """Hazard -> the highest level it may have (any level up to it passes)."""
+    at_least: dict[Id, StrictStr] = Field(default_factory=dict)
+    """Hazard -> the lowest level it may have (any level from it up passes)."""
     overall: StrictStr | None = None
     complete: dict[Id, StrictBool] = Field(default_factory=dict)
     fired: tuple[DottedName, ...] = ()

@@ -49,6 +49,8 @@ __all__ = [
 ]
 
 NAME_PATTERN = r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$"
+MAX_NAME_LENGTH = 200
+"""The longest id or dotted name a ruleset may use (longer ones are a mistake or an attack)."""
 """Ids, dotted input names and finding names: lower-case words joined by dots."""
 
 Scalar: TypeAlias = StrictBool | StrictInt | StrictFloat | StrictStr
@@ -99,7 +101,7 @@ OPERATORS = ("eq", "ne", "gt", "gte", "lt", "lte", "in", "not_in", "between", "p
 class FieldLeaf(_Node):
     """Test one input field with exactly one operator, e.g. ``{field: x, gte: 42}``."""
 
-    field: Annotated[str, Field(pattern=NAME_PATTERN)]
+    field: Annotated[str, Field(pattern=NAME_PATTERN, max_length=MAX_NAME_LENGTH)]
     eq: Operand | None = None
     ne: Operand | None = None
     gt: Operand | None = None
@@ -143,7 +145,7 @@ def _attr(op: str) -> str:
 class FindingLeaf(_Node):
     """True when a rule asserted the finding, ``{finding: name}``."""
 
-    finding: Annotated[str, Field(pattern=NAME_PATTERN)]
+    finding: Annotated[str, Field(pattern=NAME_PATTERN, max_length=MAX_NAME_LENGTH)]
 
 
 class All(_Node):

@@ -23,9 +23,9 @@ from riskrules._types import Loc
 from riskrules.errors import RulesetError
 from riskrules.ruleset import _safeyaml as safeyaml
 from riskrules.ruleset._locations import located_error, place
-from riskrules.ruleset._messages import position, show, translate
+from riskrules.ruleset._messages import position, translate
 from riskrules.ruleset._safeyaml import Node
-from riskrules.ruleset._sources import Source, describe_size, os_reason
+from riskrules.ruleset._sources import Source, describe_size, inside, os_reason
 from riskrules.ruleset._spec import RulesetDocument
 
 __all__ = ["MAX_INCLUDE_DEPTH", "Doc", "Reader"]
@@ -42,6 +42,12 @@ class Doc:
     node: Node
     data: dict[str, Any]
     model: RulesetDocument
+    variant: bool = False
+    """Whether this file builds on another ruleset (``extends:``, or an include of a built-in
+    ruleset by name): it may then redefine what earlier files define, and disable rules."""
+    base: bool = False
+    """Whether this file was reached through a variant's ``extends:`` or built-in include: its
+    scenarios describe the ruleset it belongs to, not the variant, and are left out."""
 
     def error(self, loc: Loc, message: str, *, at: str = "value") -> RulesetError:
         """A RulesetError at ``loc`` in this file: at the value, the key or the parent mapping."""
@@ -59,6 +65,8 @@ class Reader:
     max_bytes: int
     max_nodes: int
     max_depth: int
+    roots: tuple[str, ...] = ()
+    """Real paths of the folders included files must lie in (empty: no restriction)."""
     cache: dict[str, Doc] = field(default_factory=dict)
 
     def read_text(self, text: str, source: Source) -> Doc:
@@ -81,7 +89,7 @@ class Reader:
         if node is None:
             raise RulesetError("the ruleset file is empty", file=source.display)
         if node.kind != "map":
-            kind = "a list" if node.kind == "seq" else f"the scalar {show(node.value)}"
+            kind = "a list" if node.kind == "seq" else "a single value"
             raise RulesetError(
                 f"a ruleset file must be a mapping of sections, not {kind}",
                 file=source.display,
@@ -102,7 +110,7 @@ class Reader:
             reason = "file not found" if isinstance(exc, FileNotFoundError) else os_reason(exc)
             if via is not None:
                 doc, loc = via
-                name = doc.model.include[int(loc[-1])]
+                name = doc.model.extends if loc == ("extends",) else doc.model.include[int(loc[-1])]
                 raise doc.error(loc, f"cannot include {name!r}: {reason}") from None
             raise RulesetError(reason, file=source.display) from None
         try:
@@ -129,20 +137,42 @@ class Reader:
                 source.display, node, problem.loc, problem.message, at=problem.at
             ) from None
 
-    def includes(self, doc: Doc) -> Iterator[tuple[int, Source]]:
-        """The sources ``doc`` includes, with their index in its ``include:`` list."""
-        for i, name in enumerate(doc.model.include):
+    def includes(self, doc: Doc) -> Iterator[tuple[Loc, Source]]:
+        """The sources ``doc`` builds on: what it ``extends``, then its ``include:`` list, each
+        with the location of the entry that names it."""
+        named: list[tuple[Loc, str]] = [
+            (("include", i), n) for i, n in enumerate(doc.model.include)
+        ]
+        if doc.model.extends is not None:
+            named.insert(0, (("extends",), doc.model.extends))
+        for loc, name in named:
             try:
-                yield i, doc.source.include(name)
+                source = doc.source.include(name)
             except ValueError as exc:
-                raise doc.error(("include", i), f"cannot include {name!r}: {exc}") from None
+                raise doc.error(loc, f"cannot include {name!r}: {exc}") from None
+            if source.path is not None and source.path.suffix not in (".yaml", ".yml"):
+                raise doc.error(
+                    loc,
+                    f"cannot include {name!r}: an include names a .yaml or .yml file, or a "
+                    "built-in ruleset by name",
+                )
+            if source.path is not None and self.roots and not inside(source.key, self.roots):
+                where = "an absolute path" if os.path.isabs(name) else "a path"
+                raise doc.error(
+                    loc,
+                    f"cannot include {name!r}: {where} outside the ruleset's folder "
+                    f"{self.roots[0]} (pass include_roots to allow another folder)",
+                )
+            if loc == ("extends",) or (source.root is not None and doc.source.root is None):
+                doc.variant = True
+            yield loc, source
 
     def ordered(self, root: Doc) -> list[Doc]:
         """Every file reachable from ``root``, includes first (depth first), each once."""
         order: list[Doc] = []
         done: set[str] = set()
         chain: list[Doc] = [root]
-        pending: list[Iterator[tuple[int, Source]]] = [self.includes(root)]
+        pending: list[Iterator[tuple[Loc, Source]]] = [self.includes(root)]
         while pending:
             step = next(pending[-1], None)
             if step is None:
@@ -151,20 +181,20 @@ class Reader:
                 done.add(finished.source.key)
                 order.append(finished)
                 continue
-            i, source = step
+            loc, source = step
             parent = chain[-1]
             keys = [d.source.key for d in chain]
             if source.key in keys:
                 names = [d.source.display for d in chain[keys.index(source.key) :]]
                 cycle = " -> ".join([*names, source.display])
-                raise parent.error(("include", i), f"include cycle: {cycle}")
+                raise parent.error(loc, f"include cycle: {cycle}")
             if source.key in done:
                 continue
             if len(chain) >= MAX_INCLUDE_DEPTH:
-                raise parent.error(
-                    ("include", i), f"includes nested deeper than {MAX_INCLUDE_DEPTH}"
-                )
-            child = self.read(source, via=(parent, ("include", i)))
+                raise parent.error(loc, f"includes nested deeper than {MAX_INCLUDE_DEPTH}")
+            child = self.read(source, via=(parent, loc))
+            builtin_link = source.root is not None and parent.source.root is None
+            child.base = child.base or parent.base or loc == ("extends",) or builtin_link
             chain.append(child)
             pending.append(self.includes(child))
         return order

@@ -213,11 +213,12 @@ def _scenario_problems(rs: Ruleset, scale: tuple[str, ...]) -> Iterator[tuple[Lo
             except ValueError as exc:
                 yield (*where, "params", name), str(exc)
         expect = scenario.expect
-        for hazard, level in expect.levels.items():
-            if hazard not in rs.hazards:
-                yield (*where, "expect", "levels", hazard), _unknown("hazard", hazard, rs.hazards)
-            if level not in scale:
-                yield (*where, "expect", "levels", hazard), _unknown("level", level, scale)
+        for key in ("levels", "at_most", "at_least"):
+            for hazard, level in getattr(expect, key).items():
+                if hazard not in rs.hazards:
+                    yield (*where, "expect", key, hazard), _unknown("hazard", hazard, rs.hazards)
+                if level not in scale:
+                    yield (*where, "expect", key, hazard), _unknown("level", level, scale)
         for hazard in expect.complete:
             if hazard not in rs.hazards:
                 yield (

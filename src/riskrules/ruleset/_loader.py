@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Final
 
@@ -27,11 +28,12 @@ from riskrules.ruleset._includes import Reader
 from riskrules.ruleset._locations import SourceLocation, source_files, source_location
 from riskrules.ruleset._merge import merge
 from riskrules.ruleset._model import did_you_mean
-from riskrules.ruleset._sources import Source, builtin_names, builtin_root
+from riskrules.ruleset._sources import BUILTIN_NAME, Source, builtin_names, builtin_root
 from riskrules.ruleset._spec import Ruleset
 
 __all__ = [
     "MAX_FILE_BYTES",
+    "MAX_SOURCE_NAME",
     "SCHEMA_COMMENT",
     "SourceLocation",
     "dump_ruleset",
@@ -43,8 +45,9 @@ __all__ = [
 
 MAX_FILE_BYTES: Final = 1 << 20
 """Default cap on the size of one ruleset file (1 MiB)."""
+MAX_SOURCE_NAME: Final = 4096
+"""The longest path or built-in name :func:`load_ruleset` accepts (longer is neither)."""
 _STRING_FILE: Final = "<string>"
-_BUILTIN_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _LOOKS_LIKE_YAML = re.compile(r"^\s*(?:[{\[#%]|---|[^\s:#/\\]+:(?:\s|$))")
 
 
@@ -54,6 +57,7 @@ def load_ruleset(
     max_bytes: int = MAX_FILE_BYTES,
     max_nodes: int = safeyaml.MAX_NODES,
     max_depth: int = safeyaml.MAX_DEPTH,
+    include_roots: Iterable[str | os.PathLike[str]] = (),
 ) -> Ruleset:
     """Load and validate a ruleset.
 
@@ -62,6 +66,11 @@ def load_ruleset(
     file); YAML text (a string with a newline, or one that starts like a YAML mapping); or the
     name of a built-in ruleset such as ``"default"``. The caps bound the size of each file, the
     nodes one file may expand to (aliases included) and the nesting depth.
+
+    Included files must lie under the folder of the top file (the directory itself when one is
+    loaded, the working directory for YAML text), or under one of ``include_roots``; an include
+    that leaves them, by an absolute path, ``..`` or a symbolic link, is an error. A bare name
+    such as ``default`` in ``include:`` names a built-in ruleset. Only regular files are read.
 
     Raises RulesetError, located at the first problem in document order.
 
@@ -77,7 +86,9 @@ def load_ruleset(
             f"not {type(source).__name__}"
         )
     try:
-        return _load(Reader(max_bytes, max_nodes, max_depth), source)
+        reader = Reader(max_bytes, max_nodes, max_depth)
+        extra = tuple(os.path.realpath(root) for root in include_roots)
+        return _load(reader, source, extra)
     except RecursionError:
         raise RulesetError(
             "the ruleset is nested too deeply to load",
@@ -85,19 +96,26 @@ def load_ruleset(
         ) from None
 
 
-def _load(reader: Reader, source: str | os.PathLike[str]) -> Ruleset:
+def _load(reader: Reader, source: str | os.PathLike[str], extra: tuple[str, ...]) -> Ruleset:
     """Tell a path, YAML text and a built-in name apart, and load what ``source`` names."""
     if isinstance(source, os.PathLike):
-        return _load_path(reader, Path(source), os.fspath(source))
+        return _load_path(reader, Path(source), os.fspath(source), extra)
     if "\n" in source or not source.strip() or _LOOKS_LIKE_YAML.match(source):
+        reader.roots = (os.path.realpath(os.getcwd()), *extra)
         doc = reader.read_text(source, Source(display=_STRING_FILE, key=_STRING_FILE))
         return merge(reader.ordered(doc))
-    if _BUILTIN_NAME.match(source):
+    if len(source) > MAX_SOURCE_NAME:
+        raise RulesetError(
+            f"not YAML text, and at {len(source)} characters too long to be a file name or a "
+            f"built-in name (at most {MAX_SOURCE_NAME})",
+            file=_STRING_FILE,
+        )
+    if BUILTIN_NAME.match(source):
         root = builtin_root()
         if source in builtin_names(root):
             assert root is not None
             return merge(reader.ordered(reader.read(Source.builtin(root, source + ".yaml"))))
-        if not Path(source).exists():
+        if not _exists(source):
             names = builtin_names(root)
             listed = ", ".join(names) if names else "none found"
             hint = did_you_mean(source, names)
@@ -106,15 +124,28 @@ def _load(reader: Reader, source: str | os.PathLike[str]) -> Ruleset:
                 "a path to a file or directory is also accepted",
                 file=source,
             )
-    return _load_path(reader, Path(source), source)
+    return _load_path(reader, Path(source), source, extra)
 
 
-def _load_path(reader: Reader, path: Path, display: str) -> Ruleset:
+def _exists(name: str) -> bool:
+    """Whether ``name`` names something on disk (a name the system refuses names nothing)."""
+    try:
+        return Path(name).exists()
+    except (OSError, ValueError):
+        return False
+
+
+def _load_path(reader: Reader, path: Path, display: str, extra: tuple[str, ...]) -> Ruleset:
     """The ruleset in a file, or in a directory (whose top file is found)."""
     try:
         is_dir = path.is_dir()
     except (OSError, ValueError):
         is_dir = False
+    try:
+        folder = os.path.realpath(path if is_dir else path.parent)
+    except (OSError, ValueError):
+        folder = os.path.realpath(os.getcwd())
+    reader.roots = (folder, *extra)
     if is_dir:
         doc = reader.root_of_directory(path, display)
     else:

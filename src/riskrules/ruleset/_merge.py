@@ -8,6 +8,13 @@ lists (rules, tests, properties) are concatenated in that order. ``ruleset``, ``
 ``title`` and ``description`` come from the top file; ``levels`` may be declared by several
 files if they agree.
 
+A *variant* (a file that ``extends:`` a ruleset or includes a built-in one by name) may instead
+redefine an entry an earlier file defined, mapping entries by key and rules by id (a replaced
+rule keeps its place in the order), and disable rules by id; each change is recorded as an
+:class:`~riskrules.ruleset._overrides.Override` on the ruleset. The scenarios (``tests``) of the
+rulesets a variant builds on are left out: they pin down what that ruleset scores, which the
+variant changes on purpose; its properties are kept.
+
 The merged data is validated as a :class:`~riskrules.ruleset._spec.Ruleset`; a problem is mapped
 back through the :class:`~riskrules.ruleset._locations.SourceMap` to the file, line, column and
 YAML path where it was written.
@@ -23,7 +30,8 @@ from riskrules.errors import InvariantError
 from riskrules.ruleset._includes import Doc
 from riskrules.ruleset._locations import FileMap, SourceMap, located_error, remember
 from riskrules.ruleset._messages import Problem, position, translate
-from riskrules.ruleset._model import HEADER_KEYS, LIST_SECTIONS, MAPPING_SECTIONS
+from riskrules.ruleset._model import HEADER_KEYS, LIST_SECTIONS, MAPPING_SECTIONS, did_you_mean
+from riskrules.ruleset._overrides import Override
 from riskrules.ruleset._spec import Ruleset
 
 __all__ = ["merge"]
@@ -46,9 +54,10 @@ def merge(docs: list[Doc]) -> Ruleset:
         key: root.data[key] for key in HEADER_KEYS if root.data.get(key) is not None
     }
     entries: _Entries = {}
+    overrides: list[Override] = []
     levels_from = _merge_levels(docs, merged)
-    _merge_mappings(docs, merged, entries)
-    _merge_lists(docs, merged, entries)
+    _merge_mappings(docs, merged, entries, overrides)
+    _merge_lists(docs, merged, entries, overrides)
     smap = SourceMap(
         files=tuple(FileMap(d.source.display, d.source.location, d.node) for d in docs),
         root=len(docs) - 1,
@@ -56,6 +65,8 @@ def merge(docs: list[Doc]) -> Ruleset:
         entries=entries,
     )
     ruleset = _validate(merged, smap)
+    ruleset._overrides = tuple(overrides)
+    ruleset._base_files = frozenset(d.source.display for d in docs if d.base)
     remember(ruleset, smap)
     return ruleset
 
@@ -78,8 +89,11 @@ def _merge_levels(docs: list[Doc], merged: dict[str, Any]) -> int:
     return first_index
 
 
-def _merge_mappings(docs: list[Doc], merged: dict[str, Any], entries: _Entries) -> None:
-    """Merge the mapping sections key by key; a key defined twice is an error."""
+def _merge_mappings(
+    docs: list[Doc], merged: dict[str, Any], entries: _Entries, overrides: list[Override]
+) -> None:
+    """Merge the mapping sections key by key; a key defined twice is an error, unless a
+    variant redefines it."""
     for section, kind in MAPPING_SECTIONS.items():
         out: dict[str, Any] = {}
         for index, doc in enumerate(docs):
@@ -87,38 +101,89 @@ def _merge_mappings(docs: list[Doc], merged: dict[str, Any], entries: _Entries) 
                 if name in out:
                     first_index, _ = entries[(section, name)]
                     where = docs[first_index].place((section, name), at="key")
-                    raise doc.error(
-                        (section, name),
-                        f"duplicate {kind} {name!r} (also defined at {where})",
-                        at="key",
-                    )
+                    if not doc.variant or first_index == index:
+                        raise doc.error(
+                            (section, name),
+                            f"duplicate {kind} {name!r} (also defined at {where})",
+                            at="key",
+                        )
+                    at = doc.place((section, name), at="key")
+                    overrides.append(Override(kind, name, "replaces", at, where))
+                    del out[name]  # the variant's entry takes the place of the original
                 out[name] = value
                 entries[(section, name)] = (index, name)
         if out:
             merged[section] = out
 
 
-def _merge_lists(docs: list[Doc], merged: dict[str, Any], entries: _Entries) -> None:
-    """Concatenate the list sections; a rule id defined twice is an error."""
-    rule_ids: dict[str, tuple[int, int]] = {}
+def _merge_lists(
+    docs: list[Doc], merged: dict[str, Any], entries: _Entries, overrides: list[Override]
+) -> None:
+    """Concatenate the list sections; a rule id defined twice is an error, unless a variant
+    redefines it (the new rule takes the old one's place); disabled rules are left out."""
+    rule_at: dict[str, tuple[int, int, int]] = {}  # id -> file, index in file, index in list
     for section in LIST_SECTIONS:
         items: list[Any] = []
         for index, doc in enumerate(docs):
+            if section == "tests" and doc.base:
+                continue  # scenarios of the ruleset a variant builds on describe that one
             for j, item in enumerate(doc.data.get(section) or ()):
+                slot = len(items)
                 if section == "rules":
                     rule_id = item["id"]
-                    if rule_id in rule_ids:
-                        first_index, first_j = rule_ids[rule_id]
+                    if rule_id in rule_at:
+                        first_index, first_j, slot = rule_at[rule_id]
                         where = docs[first_index].place(("rules", first_j, "id"))
-                        raise doc.error(
-                            ("rules", j, "id"),
-                            f"duplicate rule id {rule_id!r} (also defined at {where})",
-                        )
-                    rule_ids[rule_id] = (index, j)
-                entries[(section, len(items))] = (index, j)
-                items.append(item)
+                        if not doc.variant or first_index == index:
+                            raise doc.error(
+                                ("rules", j, "id"),
+                                f"duplicate rule id {rule_id!r} (also defined at {where})",
+                            )
+                        at = doc.place(("rules", j, "id"))
+                        overrides.append(Override("rule", rule_id, "replaces", at, where))
+                    rule_at[rule_id] = (index, j, slot)
+                entries[(section, slot)] = (index, j)
+                if slot == len(items):
+                    items.append(item)
+                else:
+                    items[slot] = item
+        if section == "rules":
+            items = _disable(docs, items, rule_at, entries, overrides)
         if items:
             merged[section] = items
+
+
+def _disable(
+    docs: list[Doc],
+    rules: list[Any],
+    rule_at: dict[str, tuple[int, int, int]],
+    entries: _Entries,
+    overrides: list[Override],
+) -> list[Any]:
+    """``rules`` without those the files ``disable``; the source entries are renumbered."""
+    disabled: set[str] = set()
+    for index, doc in enumerate(docs):
+        for k, rule_id in enumerate(doc.model.disable):
+            if rule_id not in rule_at or rule_at[rule_id][0] >= index:
+                hint = did_you_mean(rule_id, [i for i, at in rule_at.items() if at[0] < index])
+                raise doc.error(
+                    ("disable", k),
+                    f"no rule {rule_id!r} in the rulesets this file builds on{hint}",
+                )
+            first_index, first_j, _ = rule_at[rule_id]
+            where = docs[first_index].place(("rules", first_j, "id"))
+            at = doc.place(("disable", k))
+            overrides.append(Override("rule", rule_id, "disables", at, where))
+            disabled.add(rule_id)
+    if not disabled:
+        return rules
+    kept: list[Any] = []
+    for slot, rule in enumerate(rules):
+        origin = entries.pop(("rules", slot))
+        if rule["id"] not in disabled:
+            entries[("rules", len(kept))] = origin
+            kept.append(rule)
+    return kept
 
 
 def _validate(merged: dict[str, Any], smap: SourceMap) -> Ruleset:

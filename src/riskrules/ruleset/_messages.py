@@ -297,6 +297,8 @@ def _message(kind: str, ctx: dict[str, Any], value: Any, msg: str) -> str:
         return f"expected a string, got {got}{hint}"
     if kind == "string_too_short":
         return "must not be empty"
+    if kind == "string_too_long":
+        return f"{got} is longer than the {ctx.get('max_length')} characters a name may have"
     if kind == "string_pattern_mismatch":
         wanted = _PATTERN_WORDS.get(str(ctx.get("pattern")), f"text matching {ctx.get('pattern')}")
         return f"{got} is not {wanted}"

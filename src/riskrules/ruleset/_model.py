@@ -15,7 +15,7 @@ from typing import Annotated, Final, TypeAlias
 
 from pydantic import Field
 
-from riskrules.ruleset._conditions import NAME_PATTERN
+from riskrules.ruleset._conditions import MAX_NAME_LENGTH, NAME_PATTERN
 
 __all__ = [
     "HEADER_KEYS",
@@ -29,9 +29,9 @@ __all__ = [
     "did_you_mean",
 ]
 
-Id: TypeAlias = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+Id: TypeAlias = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=MAX_NAME_LENGTH)]
 """A plain id: lower-case letters, digits and ``_``, starting with a letter."""
-DottedName: TypeAlias = Annotated[str, Field(pattern=NAME_PATTERN)]
+DottedName: TypeAlias = Annotated[str, Field(pattern=NAME_PATTERN, max_length=MAX_NAME_LENGTH)]
 """A rule id, input name or finding: ids joined by dots."""
 Text: TypeAlias = Annotated[str, Field(min_length=1)]
 """Text that must not be empty."""

@@ -7,16 +7,35 @@ It reads its bytes under a size cap and resolves the paths its ``include:`` name
 
 from __future__ import annotations
 
+import errno
 import os
 import posixpath
+import re
+import stat
 from dataclasses import dataclass
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
+from typing import Final
 
 from riskrules.errors import RulesetError
 
-__all__ = ["Source", "builtin_names", "builtin_root", "describe_size", "os_reason"]
+BUILTIN_NAME: Final = re.compile(r"^[a-z][a-z0-9_]*$")
+"""What a built-in ruleset's name looks like (``default``): no dot, no slash."""
+
+__all__ = [
+    "BUILTIN_NAME",
+    "NOT_REGULAR",
+    "Source",
+    "builtin_names",
+    "builtin_root",
+    "describe_size",
+    "inside",
+    "os_reason",
+]
+
+NOT_REGULAR: Final = "not a regular file (a pipe, device or socket is never read)"
+"""Why a FIFO, a device or a socket named as a ruleset file is refused."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,10 +67,7 @@ class Source:
     def read(self, max_bytes: int) -> bytes:
         """The file's bytes; raises OSError when unreadable, RulesetError when too large."""
         if self.path is not None:
-            if self.path.is_dir():
-                raise IsADirectoryError(f"{self.display} is a directory")
-            with self.path.open("rb") as handle:
-                data = handle.read(max_bytes + 1)
+            data = _read_regular(self.path, max_bytes + 1)
         else:
             assert self.root is not None
             resource = self.root.joinpath(*self.rel.split("/"))
@@ -74,10 +90,49 @@ class Source:
             if rel.startswith("../") or rel == ".." or posixpath.isabs(rel):
                 raise ValueError(f"{name!r} points outside the built-in rulesets")
             return Source.builtin(self.root, rel)
+        if BUILTIN_NAME.match(name):  # a bare name such as ``default``: a built-in ruleset
+            root = builtin_root()
+            if name in builtin_names(root):
+                assert root is not None
+                return Source.builtin(root, name + ".yaml")
         if self.path is None:  # YAML text: includes are relative to the working directory
             return Source.file(Path(name), name)
         display = os.path.normpath(os.path.join(os.path.dirname(self.display), name))
         return Source.file(self.path.parent / name, display)
+
+
+def _read_regular(path: Path, limit: int) -> bytes:
+    """At most ``limit`` bytes of ``path``, which must be a regular file.
+
+    The file is opened without blocking (a FIFO with no writer would otherwise hang the open) and
+    checked on the open descriptor, so a FIFO, a device such as ``/dev/zero`` or a directory is
+    refused before anything is read.
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(f"{path} is a directory")
+        if not stat.S_ISREG(mode):
+            raise OSError(errno.ENODEV, NOT_REGULAR)
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        chunks: list[bytes] = []
+        left = limit
+        while left > 0:
+            chunk = os.read(fd, min(left, 1 << 16))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def inside(path: str, roots: tuple[str, ...]) -> bool:
+    """Whether the real path ``path`` lies in one of the real directories ``roots``."""
+    return any(path == root or path.startswith(root.rstrip(os.sep) + os.sep) for root in roots)
 
 
 def describe_size(n: int) -> str:
@@ -89,6 +144,8 @@ def os_reason(exc: OSError) -> str:
     """Why a file could not be read, in plain words."""
     if isinstance(exc, IsADirectoryError):
         return "is a directory, not a file"
+    if exc.strerror == NOT_REGULAR:
+        return NOT_REGULAR
     if isinstance(exc, PermissionError):
         return "permission denied"
     return f"cannot read the file ({exc.strerror or exc})"

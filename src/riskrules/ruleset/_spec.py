@@ -17,7 +17,7 @@ import json
 from functools import cached_property
 from typing import Annotated, Any
 
-from pydantic import ConfigDict, Field, StrictStr, model_validator
+from pydantic import ConfigDict, Field, PrivateAttr, StrictStr, model_validator
 
 from riskrules._types import FrozenModel
 from riskrules.errors import InvariantError
@@ -33,6 +33,7 @@ from riskrules.ruleset._checks import (
 from riskrules.ruleset._inputs import Input, Parameter, Reference
 from riskrules.ruleset._invariants import problems
 from riskrules.ruleset._model import DottedName, Id, Text, did_you_mean
+from riskrules.ruleset._overrides import Override
 from riskrules.ruleset._rules import DEFAULT_LEVELS, URGENCIES, Hazard, Protocol, Rule, Then
 
 __all__ = [
@@ -46,6 +47,7 @@ __all__ = [
     "InvariantError",
     "Monotone",
     "NeverIndeterminate",
+    "Override",
     "Parameter",
     "Property",
     "Protocol",
@@ -88,6 +90,12 @@ class RulesetDocument(_Sections):
     version: StrictStr | None = None
     title: StrictStr | None = None
     include: tuple[Text, ...] = ()
+    extends: Text | None = None
+    """A ruleset this file builds on: a built-in name such as ``default`` or a path. Its
+    entries may be redefined here (a parameter, input, hazard, protocol or reference by key, a
+    rule by id), and its rules disabled with ``disable``."""
+    disable: tuple[DottedName, ...] = ()
+    """Ids of rules of the extended or included rulesets to leave out."""
 
 
 class Ruleset(_Sections):
@@ -100,6 +108,19 @@ class Ruleset(_Sections):
     version: Text
     title: Text
     levels: Annotated[tuple[Id, ...], Field(min_length=2)] | None = DEFAULT_LEVELS
+    _overrides: tuple[Override, ...] = PrivateAttr(default=())
+    _base_files: frozenset[str] = PrivateAttr(default=frozenset())
+
+    @property
+    def overrides(self) -> tuple[Override, ...]:
+        """What a variant changed in the rulesets it builds on: entries it redefined and
+        rules it disabled, in file order (empty for a ruleset that is not a variant)."""
+        return self._overrides
+
+    @property
+    def base_files(self) -> frozenset[str]:
+        """The files (as messages name them) of the rulesets a variant builds on."""
+        return self._base_files
 
     @model_validator(mode="after")
     def _invariants(self) -> Ruleset:

@@ -26,6 +26,7 @@ from __future__ import annotations
 import functools
 import importlib
 import logging
+import os
 import threading
 import weakref
 from collections.abc import Iterable, Iterator, Mapping
@@ -36,6 +37,7 @@ from riskrules._types import Number, RulesetSource
 from riskrules.engines._base import Engine, Program
 from riskrules.errors import AssessmentError, EngineError, RiskRulesError, RulesetError
 from riskrules.report import RiskReport
+from riskrules.ruleset._locations import source_files
 from riskrules.ruleset._spec import Ruleset, did_you_mean
 from riskrules.scoring._aggregation import Aggregator
 from riskrules.scoring._validation import AssessmentValidator
@@ -314,11 +316,61 @@ class _ByFingerprint:
         return isinstance(other, _ByFingerprint) and other.fingerprint == self.fingerprint
 
 
+def _stamp(files: tuple[str, ...]) -> tuple[tuple[str, int, int], ...]:
+    """Modification time and size of each of ``files`` (-1 when it cannot be read)."""
+    out = []
+    for name in files:
+        try:
+            st = os.stat(name)
+            out.append((name, st.st_mtime_ns, st.st_size))
+        except (OSError, ValueError):
+            out.append((name, -1, -1))
+    return tuple(out)
+
+
+class _FileStamps:
+    """For each ruleset source given by value (a path or a name): the files it was loaded
+    from, their stamps at that time, and a generation that grows when one of them changes."""
+
+    _MAX = 256
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._seen: dict[Any, tuple[tuple[str, ...], tuple[Any, ...], int]] = {}
+
+    def generation(self, source: Any) -> int:
+        """The generation of ``source``: a new one when a file it came from has changed."""
+        with self._lock:
+            seen = self._seen.get(source)
+            if seen is None:
+                return 0
+            files, stamp, generation = seen
+            now = _stamp(files)
+            if now != stamp:  # load again; the files are listed anew after the load
+                generation += 1
+                self._seen[source] = ((), (), generation)
+            return generation
+
+    def loaded(self, source: Any, generation: int, ruleset: Ruleset) -> None:
+        """Remember the files ``source`` was loaded from, when first seen or newly loaded."""
+        with self._lock:
+            seen = self._seen.get(source)
+            if seen is not None and seen[2] == generation and seen[0]:
+                return
+            files = source_files(ruleset)
+            if len(self._seen) >= self._MAX:
+                self._seen.pop(next(iter(self._seen)))
+            self._seen[source] = (files, _stamp(files), generation)
+
+
+_FILE_STAMPS = _FileStamps()
+
+
 @functools.lru_cache(maxsize=32)
 def _cached_scorer(
     key: Any, engine: str, params: tuple[tuple[str, str, Any], ...] | None
 ) -> Scorer:
-    source = key.ruleset if isinstance(key, _ByFingerprint) else key
+    source = key.ruleset if isinstance(key, _ByFingerprint) else key[0]
     overrides = None if params is None else {name: value for name, _, value in params}
     return Scorer(source, engine=engine, params=overrides)
 
@@ -333,10 +385,13 @@ def score(
     """Score one assessment with a cached :class:`Scorer` for (ruleset, engine, params).
 
     The built-in ``default`` ruleset is used unless another is given. A Ruleset object is cached
-    by its fingerprint, a path or name by its value (edit a file, then build a new Scorer).
+    by its fingerprint; a path or name by its value and the modification time and size of every
+    file it was loaded from, so that an edited file (or an edited include) is loaded again.
     """
     key: Any = _ByFingerprint(ruleset) if isinstance(ruleset, Ruleset) else ruleset
     try:
+        if not isinstance(key, _ByFingerprint):
+            key = (ruleset, _FILE_STAMPS.generation(ruleset))
         if params is not None and not isinstance(params, Mapping):
             raise TypeError("not a mapping")
         frozen = (
@@ -345,6 +400,8 @@ def score(
             else tuple(sorted((k, type(v).__name__, v) for k, v in params.items()))
         )
         scorer = _cached_scorer(key, engine, frozen)
+        if not isinstance(key, _ByFingerprint):
+            _FILE_STAMPS.loaded(ruleset, key[1], scorer.ruleset)
     except TypeError:
         # arguments that cannot be cache keys: Scorer itself says what is wrong with them
         scorer = Scorer(ruleset, engine=engine, params=params)

@@ -216,12 +216,14 @@ class PropertyChecker:
             at_low,
             {"levels": expected},
         )
+        bound = "at_least" if spec.direction == "increasing" else "at_most"
         raised = self.scenario(
             f"raising {spec.input} from {low} to {high} does not {verb} {', '.join(broken)}",
-            f"Found by riskrules check, a counterexample to {claim}. It expects the baseline "
-            "level, as the property requires, and fails until the rules satisfy it.",
+            f"Found by riskrules check, a counterexample to {claim}. It expects at least the "
+            "baseline level (at most, for a decreasing property), as the property requires, and "
+            "fails until the rules satisfy it.",
             at_high,
-            {"levels": expected},
+            {bound: expected},
         )
         return Counterexample(message, (baseline, raised))
 
@@ -258,13 +260,13 @@ class PropertyChecker:
                 "" if spec.unless is None else f" and {condition_text(spec.unless)} is not true"
             )
             message = f"{spec.hazard} is {level}{unless}; the property allows at most {spec.max}"
-            expect: dict[str, Any] = {"levels": {spec.hazard: spec.max}}
+            expect: dict[str, Any] = {"at_most": {spec.hazard: spec.max}}
             if isinstance(spec.unless, FindingLeaf):
                 expect["not_findings"] = [spec.unless.finding]
             scenario = self.scenario(
                 f"{spec.hazard} stays at or below {spec.max}",
                 f"Found by riskrules check, a counterexample to {claim}. The hazard reached "
-                f"{level}; it expects {spec.max}, the highest level the property allows here, and "
+                f"{level}; it expects at most {spec.max}, as the property allows here, and "
                 "fails until the rules satisfy it.",
                 facts,
                 expect,

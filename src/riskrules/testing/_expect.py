@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from riskrules.report import RiskReport
-from riskrules.ruleset._spec import Expect, Ruleset
+from riskrules.ruleset._spec import DEFAULT_LEVELS, Expect, Ruleset
 
 __all__ = ["Mismatch", "check_expect", "level_text"]
 
@@ -59,17 +59,45 @@ def check_expect(
 ) -> tuple[Mismatch, ...]:
     """What in ``report`` contradicts ``expect``; empty when the scenario holds.
 
-    Levels, ``overall`` and ``complete`` must be equal; ``fired``, ``indeterminate``,
-    ``findings`` and ``recommendations`` must be in the report (membership, not order), and the
+    Levels, ``overall`` and ``complete`` must be equal; ``at_most`` and ``at_least`` bound a
+    hazard's level on the ruleset's scale (the default scale without ``ruleset``); ``fired``,
+    ``indeterminate``, ``findings`` and ``recommendations`` must be in the report (membership,
+    not order), and the
     ``not_`` lists must not be. With the ``ruleset`` that scored the report, an unexpected
     finding names the rules that asserted it.
     """
+    scale = ruleset.scale if ruleset is not None else DEFAULT_LEVELS
     return (
         *_level_mismatches(report, expect),
+        *_bound_mismatches(report, expect, scale),
         *_rule_mismatches(report, expect),
         *_finding_mismatches(report, expect, ruleset),
         *_recommendation_mismatches(report, expect),
     )
+
+
+def _bound_mismatches(report: RiskReport, expect: Expect, scale: tuple[str, ...]) -> list[Mismatch]:
+    """``at_most`` and ``at_least``: the hazard's level must lie on the right side of the bound."""
+    found: list[Mismatch] = []
+    rank = {level: i for i, level in enumerate(scale)}
+    for key, bounds in (("at_most", expect.at_most), ("at_least", expect.at_least)):
+        words = key.replace("_", " ")
+        for hazard, level in bounds.items():
+            result = report.hazards.get(hazard)
+            if result is None:
+                found.append(Mismatch(key, hazard, f"{hazard}: {words} {level}", "no such hazard"))
+                continue
+            have, bound = rank.get(result.level, -1), rank.get(level, -1)
+            if (have > bound) if key == "at_most" else (have < bound):
+                found.append(
+                    Mismatch(
+                        key,
+                        hazard,
+                        f"{hazard}: {words} {level}",
+                        f"{hazard}: {level_text(report, hazard)}",
+                    )
+                )
+    return found
 
 
 def _level_mismatches(report: RiskReport, expect: Expect) -> list[Mismatch]:

@@ -1,8 +1,10 @@
 """Property checks: :func:`check_properties` and the outcomes it returns.
 
-Each declared property is searched for counterexamples with hypothesis, under one seed and
-budget for the whole ruleset; the smallest failing example found is turned into scenarios
-(see :mod:`riskrules.testing._counterexamples`). hypothesis is imported only when a check runs.
+Each declared property is first tried on boundary cases built from the ruleset's thresholds
+and rules (:mod:`riskrules.testing._systematic`), then searched for counterexamples with
+hypothesis, under one seed and budget for the whole ruleset; the failing example found is shrunk
+to the inputs that matter and turned into scenarios (see
+:mod:`riskrules.testing._counterexamples`). hypothesis is imported only when a check runs.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from riskrules.scoring._scorer import Scorer
 from riskrules.testing._claims import describe_property
 from riskrules.testing._common import as_ruleset, location_text, require_hypothesis
 from riskrules.testing._counterexamples import Counterexample, PropertyChecker
+from riskrules.testing._systematic import candidates, shrink
 
 if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy
@@ -143,6 +146,22 @@ class PropertyResults:
         }
 
 
+SYSTEMATIC_FACTOR = 10
+"""Boundary cases tried per property before the random search, per example of the budget."""
+
+
+def _systematic(
+    checker: PropertyChecker, index: int, body: Callable[[Any], Counterexample | None], limit: int
+) -> Counterexample | None:
+    """The first boundary case that breaks the property, shrunk; None when all hold."""
+    for tried, example in enumerate(candidates(checker, index)):
+        if tried >= limit:
+            break
+        if body(example) is not None:
+            return shrink(example, body)[1]
+    return None
+
+
 class _Falsified(Exception):
     """Raised inside the search when an example breaks the property."""
 
@@ -167,7 +186,7 @@ def _search(
     def attempt(example: Any) -> None:
         counterexample = body(example)
         if counterexample is not None:
-            found.append(counterexample)
+            found.append(shrink(example, body)[1] or counterexample)
             raise _Falsified
 
     search = with_seed(seed)(
@@ -222,13 +241,15 @@ def check_properties(
                 outcomes.append(PropertyOutcome(rs, index))
                 continue
             strategy, body = plan
-            try:
-                found = _search(strategy, body, max_examples=max_examples, seed=chosen_seed)
-            except HypothesisException as exc:
-                outcomes.append(
-                    PropertyOutcome(rs, index, error=f"the search could not run: {exc}")
-                )
-                continue
+            found = _systematic(checker, index, body, max_examples * SYSTEMATIC_FACTOR)
+            if found is None:
+                try:
+                    found = _search(strategy, body, max_examples=max_examples, seed=chosen_seed)
+                except HypothesisException as exc:
+                    outcomes.append(
+                        PropertyOutcome(rs, index, error=f"the search could not run: {exc}")
+                    )
+                    continue
             outcomes.append(PropertyOutcome(rs, index, counterexample=found))
         engine_name = scorer.engine
     return PropertyResults(rs, tuple(outcomes), chosen_seed, max_examples, engine_name)
