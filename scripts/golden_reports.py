@@ -50,7 +50,9 @@ def reports(engine: str) -> Iterator[tuple[str, str]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--engine", default="native", help="engine to score with (native)")
+    parser.add_argument(
+        "--engine", default="closure", help="engine to score with (closure: the reference)"
+    )
     parser.add_argument("--out", type=Path, default=GOLDEN, help="directory to write into")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)

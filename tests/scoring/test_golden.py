@@ -20,7 +20,8 @@ def _script() -> ModuleType:
     spec = importlib.util.spec_from_file_location(
         "golden_reports", ROOT / "scripts" / "golden_reports.py"
     )
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
