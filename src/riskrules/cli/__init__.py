@@ -13,6 +13,9 @@ and ``--check`` fails when that file differs from what the models generate.
 the report as JSON, or with ``--format text`` a short summary; ``--explain PROTOCOL`` and
 ``--graph mermaid|dot|json|graphml`` print an explanation or the provenance graph instead.
 
+``riskrules compile RULESET --show`` prints the Python source the native engine generates for a
+ruleset and its parameters (``--param NAME=VALUE``), with the rule ids in comments.
+
 ``riskrules graph PATH --format mermaid|dot|graphml|json|html`` draws a ruleset's static graph;
 ``riskrules diff A B`` lists the semantic differences between two rulesets (exit 1 when any).
 
@@ -42,6 +45,7 @@ import sys
 from collections.abc import Sequence
 
 from riskrules.cli._authoring import add_check, add_diff, add_graph, add_lint, add_test
+from riskrules.cli._compile import add_compile
 from riskrules.cli._options import Handler
 from riskrules.cli._research import add_batch, add_compare, add_sweep, add_synth
 from riskrules.cli._schema import add_schema
@@ -61,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     add_schema(commands)
     add_score(commands)
+    add_compile(commands)
     add_graph(commands)
     add_diff(commands)
     add_lint(commands)
