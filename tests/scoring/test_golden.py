@@ -43,3 +43,28 @@ def test_reports_match_golden_json(engine: str) -> None:
     for name, text in GOLDEN_REPORTS.reports(engine):
         expected = (GOLDEN / name).read_text(encoding="utf-8")
         assert text == expected, f"{engine}: report JSON of {name} differs from the golden file"
+
+
+def test_trusted_reports_are_valid_data() -> None:
+    """Reports are built without validation; validating their JSON again changes nothing and
+    serialising them warns about no unexpected types."""
+    import warnings
+
+    from riskrules import RiskReport
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for name, text in GOLDEN_REPORTS.reports("native"):
+            again = RiskReport.model_validate_json(text)
+            assert again.model_dump_json() == text, name
+
+
+def test_reports_do_not_share_mutable_parts() -> None:
+    from riskrules import Scorer
+
+    assessment = {"clinician": {"active_clients": 40}}
+    with Scorer("default", engine="native") as scorer:
+        first, second = scorer.score(assessment), scorer.score(assessment)
+    assert first.params is not second.params
+    assert first.hazards is not second.hazards
+    assert first.model_dump_json() == second.model_dump_json()

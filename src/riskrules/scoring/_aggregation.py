@@ -15,10 +15,19 @@ import functools
 import graphlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from pydantic import BaseModel
 
 from riskrules.engines._base import Evaluation, Program
-from riskrules.report import RiskReport, RulesetInfo
+from riskrules.report import (
+    Firing,
+    HazardResult,
+    Indeterminate,
+    Recommendation,
+    RiskReport,
+    RulesetInfo,
+)
 from riskrules.ruleset._conditions import FieldLeaf, Truth, fields_read, findings_read, walk
 from riskrules.ruleset._spec import URGENCIES, Ruleset
 
@@ -26,6 +35,25 @@ if TYPE_CHECKING:
     from riskrules._types import Number, Value
 
 __all__ = ["Aggregator"]
+
+_M = TypeVar("_M", bound=BaseModel)
+
+
+def _construct(model: type[_M], values: dict[str, Any]) -> _M:
+    """A model from values already validated (trusted construction, no validation)."""
+    return model.model_construct(**values)
+
+
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """Everything in a report but the input values read: shared by equal runs."""
+
+    overall_level: str
+    complete: bool
+    hazards: dict[str, HazardResult]
+    findings: tuple[str, ...]
+    indeterminate: tuple[Indeterminate, ...]
+    recommendations: tuple[Recommendation, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +169,17 @@ class Aggregator:
             pid: (protocol.title, protocol.urgency, URGENCIES.index(protocol.urgency))
             for pid, protocol in ruleset.protocols.items()
         }
+        self._firings = tuple(
+            {
+                "rule": r.id,
+                "hazard": r.hazard,
+                "points": r.points,
+                "floor": r.floor_name,
+                "because": r.because,
+                "findings_read": r.findings,
+            }
+            for r in self._rules
+        )
         self._rank, self._acyclic = _dependency_order(self._rules, program)
         # Cohorts repeat the same pattern of firings and missing inputs again and again.
         self._shape = functools.lru_cache(maxsize=256)(self._build_shape)
@@ -198,20 +237,39 @@ class Aggregator:
         return missing
 
     def report(self, facts: Mapping[str, Value], evaluation: Evaluation) -> RiskReport:
-        """The report of one run: the cached shape plus the values the fired rules read."""
+        """The report of one run: the cached shape plus the values the fired rules read.
+
+        Every part was built from validated data (the ruleset, the engine's firings, validated
+        facts), so the models are constructed without validating them again; this is the one
+        place a RiskReport is put together.
+        """
         shape = self._shape(evaluation.fired, evaluation.status, frozenset(facts))
-        data = dict(shape)
-        data["fired"] = [
-            {**firing, "reads": {f: facts.get(f) for f in self._rules[i].fields}}
-            for i, firing in zip(evaluation.fired, shape["fired"], strict=True)
-        ]
-        # One validation of plain data: pydantic-core builds the frozen models faster than
-        # constructing them one by one, and checks the report's shape on the way.
-        return RiskReport.model_validate(data)._attach(self._ruleset)
+        get = facts.get
+        rules = self._rules
+        fired = tuple(
+            _construct(Firing, {**self._firings[i], "reads": {f: get(f) for f in rules[i].fields}})
+            for i in evaluation.fired
+        )
+        report = _construct(
+            RiskReport,
+            {
+                "ruleset": self._info,
+                "params": dict(self._params),
+                "overall_level": shape.overall_level,
+                "complete": shape.complete,
+                "hazards": dict(shape.hazards),
+                "findings": shape.findings,
+                "fired": fired,
+                "indeterminate": shape.indeterminate,
+                "recommendations": shape.recommendations,
+                "engine": self._engine,
+            },
+        )
+        return report._attach(self._ruleset)
 
     def _build_shape(
         self, fired: tuple[int, ...], status: tuple[Truth, ...], present: frozenset[str]
-    ) -> dict[str, Any]:
+    ) -> _Shape:
         """Everything in a report except input values: it depends only on the firings, the
         statuses and which inputs are present, so equal runs share it (see ``_shape``)."""
         rules = self._rules
@@ -231,7 +289,7 @@ class Aggregator:
         for i in indeterminate:
             open_by.setdefault(rules[i].hazard, []).append(i)
 
-        hazards: dict[str, dict[str, Any]] = {}
+        hazards: dict[str, HazardResult] = {}
         levels: dict[str, int] = {}
         for hid, hazard in self._hazards.items():
             mine = fired_by.get(hid, [])
@@ -243,44 +301,38 @@ class Aggregator:
             else:
                 possible, absent = level, frozenset()
             levels[hid] = level
-            hazards[hid] = {
-                "title": hazard.title,
-                "score": score,
-                "level": scale[level],
-                "possible_level": scale[max(possible, level)],
-                "complete": not still_open,
-                "missing": tuple(sorted(absent)),
-            }
+            hazards[hid] = _construct(
+                HazardResult,
+                {
+                    "title": hazard.title,
+                    "score": score,
+                    "level": scale[level],
+                    "possible_level": scale[max(possible, level)],
+                    "complete": not still_open,
+                    "missing": tuple(sorted(absent)),
+                },
+            )
 
-        return {
-            "ruleset": self._info,
-            "params": self._params,
-            "overall_level": scale[max(levels.values(), default=0)],
-            "complete": not indeterminate,
-            "hazards": hazards,
-            "findings": tuple(findings),
-            "fired": [
-                {
-                    "rule": rules[i].id,
-                    "hazard": rules[i].hazard,
-                    "points": rules[i].points,
-                    "floor": rules[i].floor_name,
-                    "because": rules[i].because,
-                    "findings_read": rules[i].findings,
-                }
-                for i in fired
-            ],
-            "indeterminate": [
-                {
-                    "rule": rules[i].id,
-                    "hazard": rules[i].hazard,
-                    "missing": tuple(sorted(missing[i])),
-                }
+        return _Shape(
+            overall_level=scale[max(levels.values(), default=0)],
+            complete=not indeterminate,
+            hazards=hazards,
+            findings=tuple(findings),
+            indeterminate=tuple(
+                _construct(
+                    Indeterminate,
+                    {
+                        "rule": rules[i].id,
+                        "hazard": rules[i].hazard,
+                        "missing": tuple(sorted(missing[i])),
+                    },
+                )
                 for i in indeterminate
-            ],
-            "recommendations": self._recommend(fired, fired_by, levels),
-            "engine": self._engine,
-        }
+            ),
+            recommendations=tuple(
+                _construct(Recommendation, rec) for rec in self._recommend(fired, fired_by, levels)
+            ),
+        )
 
     def _recommend(
         self, fired: tuple[int, ...], fired_by: dict[str, list[int]], levels: dict[str, int]
