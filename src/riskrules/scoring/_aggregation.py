@@ -21,6 +21,7 @@ from pydantic import BaseModel
 
 from riskrules.engines._base import Evaluation, Program
 from riskrules.report import (
+    DISCLAIMER,
     Firing,
     HazardResult,
     Indeterminate,
@@ -37,11 +38,23 @@ if TYPE_CHECKING:
 __all__ = ["Aggregator"]
 
 _M = TypeVar("_M", bound=BaseModel)
+_setattr = object.__setattr__
 
 
 def _construct(model: type[_M], values: dict[str, Any]) -> _M:
-    """A model from values already validated (trusted construction, no validation)."""
-    return model.model_construct(**values)
+    """A report model from values that are already valid (trusted construction).
+
+    What ``model.model_construct(**values)`` does for these models (no aliases, defaults filled
+    by the caller, no private attributes but RiskReport's one) without its per-field loop, which
+    costs more than the rest of building a report. ``values`` must name every field, in
+    declaration order; the tests check the result equals validating the same data.
+    """
+    instance = model.__new__(model)
+    _setattr(instance, "__dict__", values)
+    _setattr(instance, "__pydantic_fields_set__", set(values))
+    _setattr(instance, "__pydantic_extra__", None)
+    _setattr(instance, "__pydantic_private__", None)
+    return instance
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,14 +183,7 @@ class Aggregator:
             for pid, protocol in ruleset.protocols.items()
         }
         self._firings = tuple(
-            {
-                "rule": r.id,
-                "hazard": r.hazard,
-                "points": r.points,
-                "floor": r.floor_name,
-                "because": r.because,
-                "findings_read": r.findings,
-            }
+            (r.id, r.hazard, r.points, r.floor_name, r.because, r.fields, r.findings)
             for r in self._rules
         )
         self._rank, self._acyclic = _dependency_order(self._rules, program)
@@ -245,11 +251,20 @@ class Aggregator:
         """
         shape = self._shape(evaluation.fired, evaluation.status, frozenset(facts))
         get = facts.get
-        rules = self._rules
-        fired = tuple(
-            _construct(Firing, {**self._firings[i], "reads": {f: get(f) for f in rules[i].fields}})
-            for i in evaluation.fired
-        )
+        firings = self._firings
+        fired = []
+        for i in evaluation.fired:
+            rule, hazard, points, floor, because, fields, findings_read = firings[i]
+            values = {
+                "rule": rule,
+                "hazard": hazard,
+                "points": points,
+                "floor": floor,
+                "because": because,
+                "reads": {f: get(f) for f in fields},
+                "findings_read": findings_read,
+            }
+            fired.append(_construct(Firing, values))
         report = _construct(
             RiskReport,
             {
@@ -259,13 +274,15 @@ class Aggregator:
                 "complete": shape.complete,
                 "hazards": dict(shape.hazards),
                 "findings": shape.findings,
-                "fired": fired,
+                "fired": tuple(fired),
                 "indeterminate": shape.indeterminate,
                 "recommendations": shape.recommendations,
+                "disclaimer": DISCLAIMER,
                 "engine": self._engine,
             },
         )
-        return report._attach(self._ruleset)
+        _setattr(report, "__pydantic_private__", {"_ruleset": self._ruleset})
+        return report
 
     def _build_shape(
         self, fired: tuple[int, ...], status: tuple[Truth, ...], present: frozenset[str]
