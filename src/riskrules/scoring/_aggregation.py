@@ -291,7 +291,8 @@ class Aggregator:
         statuses and which inputs are present, so equal runs share it (see ``_shape``)."""
         rules = self._rules
         scale = self._scale
-        indeterminate = [i for i, truth in enumerate(status) if truth is Truth.UNKNOWN]
+        unknown = Truth.UNKNOWN
+        indeterminate = [i for i, truth in enumerate(status) if truth is unknown]
 
         findings: dict[str, None] = {}
         for i in fired:
