@@ -18,7 +18,6 @@ import graphlib
 from typing import Any
 
 from riskrules import Ruleset
-from riskrules.ruleset._spec import URGENCIES
 from riskrules.ruleset._conditions import (
     All,
     AnyOf,
@@ -29,8 +28,9 @@ from riskrules.ruleset._conditions import (
     Not,
     ParamRef,
 )
+from riskrules.ruleset._spec import URGENCIES
 
-__all__ = ["build_baseline", "baseline_source"]
+__all__ = ["baseline_source", "build_baseline"]
 
 _OPS = {"eq": "==", "ne": "!=", "gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
 
@@ -187,7 +187,7 @@ def build_baseline(ruleset: Ruleset, params: dict[str, Any] | None = None) -> An
         "URG": {pid: URGENCIES.index(p.urgency) for pid, p in ruleset.protocols.items()},
         "_k_of_n": _k_of_n,
     }
-    exec(compile(baseline_source(ruleset, params), "<baseline>", "exec"), namespace)  # noqa: S102
+    exec(compile(baseline_source(ruleset, params), "<baseline>", "exec"), namespace)
     return namespace["score"]
 
 
