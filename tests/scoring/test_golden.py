@@ -68,3 +68,17 @@ def test_reports_do_not_share_mutable_parts() -> None:
     assert first.params is not second.params
     assert first.hazards is not second.hazards
     assert first.model_dump_json() == second.model_dump_json()
+
+
+def test_varied_cohorts_skip_the_shape_cache_with_the_same_reports() -> None:
+    from riskrules import Scorer
+    from riskrules.research._synth import synthesize
+
+    records = [{k: v for k, v in r.items() if k != "id"} for r in synthesize(1100, seed=5)]
+    with Scorer("default", engine="native") as varied, Scorer("default", engine="native") as fresh:
+        texts = [varied.score(r).model_dump_json() for r in records]
+        aggregate = varied._aggregate
+        assert aggregate._shape is not aggregate._cached_shape  # switched to direct builds
+        for record, text in list(zip(records, texts, strict=True))[-50:]:
+            assert fresh.score(record).model_dump_json() == text
+            assert varied.score(record).model_dump_json() == text

@@ -15,7 +15,7 @@ import functools
 import graphlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from pydantic import BaseModel
 
@@ -188,6 +188,7 @@ class Aggregator:
         )
         self._rank, self._acyclic = _dependency_order(self._rules, program)
         # Cohorts repeat the same pattern of firings and missing inputs again and again.
+        self._parts: dict[tuple[Any, ...], BaseModel] = {}
         self._cached_shape = functools.lru_cache(maxsize=256)(self._build_shape)
         self._shape: Callable[[tuple[int, ...], tuple[Truth, ...], frozenset[str]], _Shape] = (
             self._cached_shape
@@ -334,42 +335,52 @@ class Aggregator:
             else:
                 possible, absent = level, frozenset()
             levels[hid] = level
-            hazards[hid] = _construct(
-                HazardResult,
-                {
-                    "title": hazard.title,
-                    "score": score,
-                    "level": scale[level],
-                    "possible_level": scale[max(possible, level)],
-                    "complete": not still_open,
-                    "missing": tuple(sorted(absent)),
-                },
-            )
+            key = (hid, score, level, max(possible, level), not still_open, absent)
+            result = cast("HazardResult | None", self._parts.get(key))
+            if result is None:
+                result = self._part(
+                    key,
+                    HazardResult,
+                    {
+                        "title": hazard.title,
+                        "score": score,
+                        "level": scale[level],
+                        "possible_level": scale[max(possible, level)],
+                        "complete": not still_open,
+                        "missing": tuple(sorted(absent)),
+                    },
+                )
+            hazards[hid] = result
 
         return _Shape(
             overall_level=scale[max(levels.values(), default=0)],
             complete=not indeterminate,
             hazards=hazards,
             findings=tuple(findings),
-            indeterminate=tuple(
-                _construct(
-                    Indeterminate,
-                    {
-                        "rule": rules[i].id,
-                        "hazard": rules[i].hazard,
-                        "missing": tuple(sorted(missing[i])),
-                    },
-                )
-                for i in indeterminate
-            ),
-            recommendations=tuple(
-                _construct(Recommendation, rec) for rec in self._recommend(fired, fired_by, levels)
-            ),
+            indeterminate=tuple(self._indeterminate(i, missing[i]) for i in indeterminate),
+            recommendations=tuple(self._recommend(fired, fired_by, levels)),
         )
+
+    def _part(self, key: tuple[Any, ...], model: type[_M], values: dict[str, Any]) -> _M:
+        """Build a report part and keep it for the next report with the same part (frozen
+        models are shared safely); the store is emptied when it grows large."""
+        part = _construct(model, values)
+        if len(self._parts) >= 65536:
+            self._parts.clear()
+        self._parts[key] = part
+        return part
+
+    def _indeterminate(self, i: int, missing: frozenset[str]) -> Indeterminate:
+        part = cast("Indeterminate | None", self._parts.get((i, missing)))
+        if part is None:
+            rule = self._rules[i]
+            values = {"rule": rule.id, "hazard": rule.hazard, "missing": tuple(sorted(missing))}
+            part = self._part((i, missing), Indeterminate, values)
+        return part
 
     def _recommend(
         self, fired: tuple[int, ...], fired_by: dict[str, list[int]], levels: dict[str, int]
-    ) -> list[dict[str, Any]]:
+    ) -> list[Recommendation]:
         """Protocols named by fired rules and by reached bands, ranked (see RiskReport)."""
         rules = self._rules
         position = {index: k for k, index in enumerate(fired)}
@@ -388,19 +399,23 @@ class Aggregator:
                 for pid in protocols:
                     support.setdefault(pid, set()).update(backing)
                     sources.setdefault(pid, set()).add(hid)
-        ranked: list[tuple[tuple[int, int, int, int, str], dict[str, Any]]] = []
+        ranked: list[tuple[tuple[int, int, int, int, str], Recommendation]] = []
         for pid, rule_set in support.items():
             title, urgency, urgency_rank = self._protocols[pid]
             because = tuple(rules[i].id for i in sorted(rule_set, key=position.__getitem__))
             top = max(levels[h] for h in sources[pid])
             priority = max(self._hazards[h].priority for h in sources[pid])
-            rec = {
-                "protocol": pid,
-                "title": title,
-                "urgency": urgency,
-                "level": self._scale[top],
-                "because": because,
-            }
+            key = (pid, top, because)
+            rec = cast("Recommendation | None", self._parts.get(key))
+            if rec is None:
+                values = {
+                    "protocol": pid,
+                    "title": title,
+                    "urgency": urgency,
+                    "level": self._scale[top],
+                    "because": because,
+                }
+                rec = self._part(key, Recommendation, values)
             ranked.append(((-priority, -urgency_rank, -top, -len(because), pid), rec))
         ranked.sort(key=lambda item: item[0])
         return [rec for _, rec in ranked]
