@@ -57,6 +57,10 @@ def _construct(model: type[_M], values: dict[str, Any]) -> _M:
     return instance
 
 
+_FIRING_FIELDS = set(Firing.model_fields)
+"""The fields set of every Firing built here (shared: frozen models never change it)."""
+
+
 @dataclass(frozen=True, slots=True)
 class _Shape:
     """Everything in a report but the input values read: shared by equal runs."""
@@ -182,8 +186,19 @@ class Aggregator:
             pid: (protocol.title, protocol.urgency, URGENCIES.index(protocol.urgency))
             for pid, protocol in ruleset.protocols.items()
         }
-        self._firings = tuple(
-            (r.id, r.hazard, r.points, r.floor_name, r.because, r.fields, r.findings)
+        self._firings: tuple[tuple[dict[str, Any], tuple[str, ...]], ...] = tuple(
+            (
+                {
+                    "rule": r.id,
+                    "hazard": r.hazard,
+                    "points": r.points,
+                    "floor": r.floor_name,
+                    "because": r.because,
+                    "reads": None,  # filled per report, in its place in the field order
+                    "findings_read": r.findings,
+                },
+                r.fields,
+            )
             for r in self._rules
         )
         self._rank, self._acyclic = _dependency_order(self._rules, program)
@@ -267,20 +282,20 @@ class Aggregator:
         """
         shape = self._shape_of(evaluation, frozenset(facts))
         get = facts.get
-        firings = self._firings
+        templates = self._firings
+        new = Firing.__new__
+        fields_set = _FIRING_FIELDS
         fired = []
         for i in evaluation.fired:
-            rule, hazard, points, floor, because, fields, findings_read = firings[i]
-            values = {
-                "rule": rule,
-                "hazard": hazard,
-                "points": points,
-                "floor": floor,
-                "because": because,
-                "reads": {f: get(f) for f in fields},
-                "findings_read": findings_read,
-            }
-            fired.append(_construct(Firing, values))
+            template, fields = templates[i]
+            values = template.copy()
+            values["reads"] = {f: get(f) for f in fields}
+            firing = new(Firing)
+            _setattr(firing, "__dict__", values)
+            _setattr(firing, "__pydantic_fields_set__", fields_set)
+            _setattr(firing, "__pydantic_extra__", None)
+            _setattr(firing, "__pydantic_private__", None)
+            fired.append(firing)
         report = _construct(
             RiskReport,
             {
