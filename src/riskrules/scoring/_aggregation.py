@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import graphlib
 from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -205,20 +206,21 @@ class Aggregator:
         # Cohorts repeat the same pattern of firings and missing inputs again and again.
         self._parts: dict[tuple[Any, ...], BaseModel] = {}
         self._cached_shape = functools.lru_cache(maxsize=256)(self._build_shape)
-        self._shape: Callable[[tuple[int, ...], tuple[Truth, ...], frozenset[str]], _Shape] = (
+        self._shape: Callable[[tuple[int, ...], tuple[Truth, ...], AbstractSet[str]], _Shape] = (
             self._cached_shape
         )
         self._lookups = 0
 
-    def _shape_of(self, evaluation: Evaluation, present: frozenset[str]) -> _Shape:
+    def _shape_of(self, evaluation: Evaluation, facts: Mapping[str, Value]) -> _Shape:
         """The shape of a run, from the cache while it pays: once 1,024 lookups found fewer
         than 1 in 10 shapes there (varied cohorts), hashing the key costs more than it saves
         and shapes are built directly. The result is the same either way."""
-        shape = self._shape(evaluation.fired, evaluation.status, present)
-        if self._shape is self._cached_shape:
-            self._lookups += 1
-            if self._lookups == 1024 and self._cached_shape.cache_info().hits < 102:
-                self._shape = self._build_shape
+        if self._shape is self._build_shape:
+            return self._build_shape(evaluation.fired, evaluation.status, facts.keys())
+        shape = self._shape(evaluation.fired, evaluation.status, frozenset(facts))
+        self._lookups += 1
+        if self._lookups == 1024 and self._cached_shape.cache_info().hits < 102:
+            self._shape = self._build_shape
         return shape
 
     def _level(self, hazard: _HazardFacts, rules: Iterable[int]) -> tuple[Number, int]:
@@ -240,7 +242,7 @@ class Aggregator:
         return score, max(level, floor)
 
     def _missing(
-        self, present: frozenset[str], indeterminate: list[int], asserted: Mapping[str, None]
+        self, present: AbstractSet[str], indeterminate: list[int], asserted: Mapping[str, None]
     ) -> dict[int, frozenset[str]]:
         """Absent inputs behind each indeterminate rule, followed through UNKNOWN findings.
 
@@ -280,7 +282,7 @@ class Aggregator:
         facts), so the models are constructed without validating them again; this is the one
         place a RiskReport is put together.
         """
-        shape = self._shape_of(evaluation, frozenset(facts))
+        shape = self._shape_of(evaluation, facts)
         get = facts.get
         templates = self._firings
         new = Firing.__new__
@@ -316,7 +318,7 @@ class Aggregator:
         return report
 
     def _build_shape(
-        self, fired: tuple[int, ...], status: tuple[Truth, ...], present: frozenset[str]
+        self, fired: tuple[int, ...], status: tuple[Truth, ...], present: AbstractSet[str]
     ) -> _Shape:
         """Everything in a report except input values: it depends only on the firings, the
         statuses and which inputs are present, so equal runs share it (see ``_shape``)."""
