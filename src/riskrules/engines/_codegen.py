@@ -7,8 +7,9 @@ exactly the semantics of :mod:`riskrules.engines._base` (``status`` as ints 0 FA
 The source is built only from the validated program: field and finding names, operands and
 rule ids reach it through ``repr`` (or, for operands ``repr`` cannot round-trip, as constants
 bound in the namespace), never as spliced text. Every input a rule reads is fetched once into a
-local; a condition becomes one expression over three-valued ints (Kleene ``and`` is ``min``,
-``or`` is ``max``, ``not`` is ``2 - x``). A stratum where no rule reads a finding asserted in the
+local; a condition becomes one expression over three-valued ints (Kleene ``and`` stops at the
+first FALSE and is otherwise the ``min``, ``or`` stops at the first TRUE and is otherwise the
+``max``, ``not`` is ``2 - x``). A stratum where no rule reads a finding asserted in the
 same stratum runs straight-line: each rule once, in firing order, its findings set as it fires
 and made possible when it is indeterminate. Any other stratum runs its first round inline too and
 hands later rounds and the possible pass to the shared loop
@@ -58,7 +59,13 @@ class _Writer:
         self.lines: list[str] = []
         self.fields: dict[str, str] = {}
         self.constants: dict[str, Any] = {}
+        self.temps = 0
         self.fid = {name: k for k, name in enumerate(program.findings)}
+
+    def temp(self) -> str:
+        """A fresh local name for a connective's operand."""
+        self.temps += 1
+        return f"t{self.temps}"
 
     def emit(self, indent: int, line: str) -> None:
         self.lines.append("    " * indent + line)
@@ -94,7 +101,16 @@ def _expr(w: _Writer, cond: Condition) -> str:
         parts = [_expr(w, child) for child in children]
         if len(parts) == 1:
             return parts[0]
-        return f"{'min' if isinstance(cond, All) else 'max'}({', '.join(parts)})"
+        names = [w.temp() for _ in parts]
+        if isinstance(cond, All):
+            # Kleene and: stops at the first FALSE (0), else the least value
+            steps = [f"({name} := {part})" for name, part in zip(names, parts, strict=True)]
+            return f"({' and '.join(steps)} and min({', '.join(names)}))"
+        # Kleene or: stops at the first TRUE (2), else the greatest value
+        steps = [
+            f"2 if ({name} := {part}) == 2 else" for name, part in zip(names, parts, strict=True)
+        ]
+        return f"({' '.join(steps)} max({', '.join(names)}))"
     if isinstance(cond, AtLeast):
         spec = cond.at_least
         parts = [_expr(w, child) for child in spec.of]
