@@ -38,8 +38,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import riskrules
 from riskrules import Ruleset, Scorer, load_ruleset
+from riskrules.engines import _compiled as native
 from riskrules.engines import _durable as durable
-from riskrules.engines import _native as native
 from riskrules.engines._base import Program
 from riskrules.ruleset._conditions import Truth, evaluate
 from synthetic import generate_assessments, generate_ruleset

@@ -2,7 +2,8 @@
 
 Three implementations are compared on the same (ruleset, assessments) pairs:
 
-* the native engine (the fast one, under test here);
+* the closure engine (the reference interpreter, ``engines._native``);
+* the generated-code engine (``engines._compiled``, what ``native`` runs);
 * a slow reference written below that follows the semantics in :mod:`riskrules.engines._base`
   literally, with :func:`riskrules.ruleset.evaluate` and plain sets;
 * the durable-rules engine, wherever its module exists and durable-rules imports.
@@ -20,6 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engines_here import ENGINES
+from riskrules.engines import _compiled as compiled
 from riskrules.engines import _native as native
 from riskrules.engines._base import Evaluation, Program
 from riskrules.ruleset._conditions import Truth, evaluate
@@ -103,6 +105,7 @@ def _check(
 ) -> None:
     """Native against the reference (and durable when given) on every assessment."""
     engine = native.compile(program)
+    generated = compiled.compile(program)
     try:
         for facts in cases:
             expected = engine.run(facts)
@@ -111,14 +114,17 @@ def _check(
             assert sorted(expected.fired) == [
                 i for i, s in enumerate(expected.status) if s is Truth.TRUE
             ]
-            others: dict[str, Runner] = {"reference": lambda f: reference(program, f)}
+            others: dict[str, Runner] = {
+                "reference": lambda f: reference(program, f),
+                "generated": generated.run,
+            }
             if durable is not None:
                 others["durable"] = durable
             for name, run in others.items():
                 got = run(facts)
                 assert (got.fired, got.status) == (expected.fired, expected.status), (
-                    f"{name} disagrees with native\n"
-                    f"native: {_describe(ruleset, facts, expected)}\n"
+                    f"{name} disagrees with the closure engine\n"
+                    f"closure: {_describe(ruleset, facts, expected)}\n"
                     f"{name}: {_describe(ruleset, facts, got)}"
                 )
     finally:
@@ -160,3 +166,28 @@ def test_native_matches_durable(data: st.DataObject) -> None:
         _check(ruleset, cases, program, durable_engine.run)
     finally:
         durable_engine.close()
+
+
+def test_engines_agree_on_the_default_scenarios() -> None:
+    """Closure, generated and durable engines agree on every scenario of the default ruleset."""
+    from riskrules import load_ruleset
+    from riskrules.scoring._scorer import bind_params
+    from riskrules.scoring._validation import AssessmentValidator
+
+    ruleset = load_ruleset("default")
+    validate = AssessmentValidator(ruleset)
+    by_params: dict[tuple[tuple[str, Any], ...], list[dict[str, Any]]] = {}
+    for scenario in ruleset.tests:
+        key = tuple(sorted(scenario.params.items()))
+        by_params.setdefault(key, []).append(validate(scenario.input))
+    assert sum(map(len, by_params.values())) == len(ruleset.tests) > 0
+    for key, cases in by_params.items():
+        program = Program.build(ruleset, bind_params(ruleset, dict(key)))
+        if DURABLE is None:
+            _check(ruleset, cases, program, None)
+            continue
+        durable_engine = DURABLE.compile(program)
+        try:
+            _check(ruleset, cases, program, durable_engine.run)
+        finally:
+            durable_engine.close()

@@ -17,6 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from engines_here import ENGINES
 from riskrules.engines import _native as native
 from riskrules.engines._base import Engine, Evaluation, Program
 from riskrules.errors import EngineError
@@ -32,6 +33,14 @@ INPUTS: dict[str, Any] = {
     "b": {"type": "boolean"},
     "kind": {"type": "enum", "values": ["red", "green", "blue"]},
 }
+
+
+@pytest.fixture(params=(*ENGINES, "compiled"))
+def engine(request: pytest.FixtureRequest) -> str:
+    """Each engine module that runs here: the closure engine (``native``), durable where it
+    imports, and the generated-code engine (``compiled``, what ``engine="native"`` runs)."""
+    name: str = request.param
+    return name
 
 
 @pytest.fixture
@@ -282,7 +291,7 @@ def test_parameters_are_bound_at_compile_time(compile_: Callable[[Program], Engi
 
 def test_closed_engine_refuses_to_run() -> None:
     engine = native.compile(Program.build(ruleset({"when": {"field": "a", "gt": 1}}), {}))
-    assert engine.name == "native"
+    assert engine.name == "closure"
     engine.close()
     with pytest.raises(EngineError, match="closed"):
         engine.run({"a": 2})

@@ -74,9 +74,9 @@ def test_unknown_engine_is_an_engine_error(demo: Ruleset) -> None:
         Scorer(demo, engine="nativ")
 
 
-def test_auto_engine_prefers_durable_where_it_imports(demo: Ruleset) -> None:
+def test_auto_engine_is_native_on_every_python(demo: Ruleset) -> None:
     with Scorer(demo) as s:
-        assert s.engine == ("durable" if DURABLE else "native")
+        assert s.engine == "native"
         assert s.score(HEAVY).engine == s.engine
 
 

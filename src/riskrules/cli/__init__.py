@@ -18,6 +18,8 @@ the report as JSON, or with ``--format text`` a short summary; ``--explain PROTO
 ``riskrules plan ASSESSMENT.json`` lists, per hazard above the lowest level, the smallest input
 changes that would lower it and the protocols that address them (``--format json|markdown``);
 ``riskrules score --set FIELD=VALUE`` prints what such a change does (docs/planning.md).
+``riskrules compile RULESET --show`` prints the Python source the native engine generates for a
+ruleset and its parameters (``--param NAME=VALUE``), with the rule ids in comments.
 
 ``riskrules graph PATH --format mermaid|dot|graphml|json|html`` draws a ruleset's static graph;
 ``riskrules diff A B`` lists the semantic differences between two rulesets (exit 1 when any).
@@ -48,6 +50,7 @@ import sys
 from collections.abc import Sequence
 
 from riskrules.cli._authoring import add_check, add_diff, add_graph, add_lint, add_test
+from riskrules.cli._compile import add_compile
 from riskrules.cli._options import Handler
 from riskrules.cli._plan import add_plan
 from riskrules.cli._research import add_batch, add_compare, add_sweep, add_synth
@@ -70,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_schema(commands)
     add_score(commands)
     add_plan(commands)
+    add_compile(commands)
     add_graph(commands)
     add_diff(commands)
     add_lint(commands)

@@ -166,7 +166,7 @@ def add_batch(commands: Commands) -> None:
     add_engine(
         parser,
         default="auto",
-        help="rule engine (default: auto = durable where available, else native)",
+        help="rule engine (default: auto = native)",
     )
     add_params(parser, "--param", help="override a ruleset parameter (repeatable)")
     parser.add_argument("--out", required=True, metavar="RESULTS", help="result file to write")

@@ -41,7 +41,7 @@ def add_score(commands: Commands) -> None:
     add_engine(
         parser,
         default="auto",
-        help="rule engine (default: auto = durable where available, else native)",
+        help="rule engine (default: auto = native)",
     )
     add_params(parser, "--param", help="override a ruleset parameter (repeatable)")
     parser.add_argument(

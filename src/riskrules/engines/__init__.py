@@ -3,8 +3,10 @@
 A :class:`Program` is a ruleset with its parameters bound, compiled to engine-neutral rules;
 an engine turns it into an :class:`Engine` whose ``evaluate`` runs one assessment's facts to the
 fixpoint and returns an :class:`Evaluation`. The semantics (strata, refraction, three-valued
-matching) are written down once, in ``_base``. ``_native`` compiles rules to Python closures
-(built by ``_native_conditions``); ``_durable`` runs the same program on durable-rules' Rete
+matching) are written down once, in ``_base``. ``_compiled`` (what ``engine="native"`` runs)
+generates one Python function per program (source written by ``_codegen``); ``_native`` compiles
+rules to Python closures (built by ``_native_conditions``) and is the reference interpreter the
+generated code is tested against; ``_durable`` runs the same program on durable-rules' Rete
 network (with the ``_durable_*`` modules; imported only when used).
 """
 

@@ -39,7 +39,7 @@ class NativeEngine:
     :class:`~riskrules.engines._base.Evaluation`. Safe to share across threads.
     """
 
-    name: ClassVar[str] = "native"
+    name: ClassVar[str] = "closure"
 
     __slots__ = (
         "_asserts",

@@ -13,12 +13,23 @@ from __future__ import annotations
 
 import functools
 import graphlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+from pydantic import BaseModel
 
 from riskrules.engines._base import Evaluation, Program
-from riskrules.report import RiskReport, RulesetInfo
+from riskrules.report import (
+    DISCLAIMER,
+    Firing,
+    HazardResult,
+    Indeterminate,
+    Recommendation,
+    RiskReport,
+    RulesetInfo,
+)
 from riskrules.ruleset._conditions import FieldLeaf, Truth, fields_read, findings_read, walk
 from riskrules.ruleset._spec import URGENCIES, Ruleset
 
@@ -26,6 +37,41 @@ if TYPE_CHECKING:
     from riskrules._types import Number, Value
 
 __all__ = ["Aggregator"]
+
+_M = TypeVar("_M", bound=BaseModel)
+_setattr = object.__setattr__
+
+
+def _construct(model: type[_M], values: dict[str, Any]) -> _M:
+    """A report model from values that are already valid (trusted construction).
+
+    What ``model.model_construct(**values)`` does for these models (no aliases, defaults filled
+    by the caller, no private attributes but RiskReport's one) without its per-field loop, which
+    costs more than the rest of building a report. ``values`` must name every field, in
+    declaration order; the tests check the result equals validating the same data.
+    """
+    instance = model.__new__(model)
+    _setattr(instance, "__dict__", values)
+    _setattr(instance, "__pydantic_fields_set__", set(values))
+    _setattr(instance, "__pydantic_extra__", None)
+    _setattr(instance, "__pydantic_private__", None)
+    return instance
+
+
+_FIRING_FIELDS = set(Firing.model_fields)
+"""The fields set of every Firing built here (shared: frozen models never change it)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """Everything in a report but the input values read: shared by equal runs."""
+
+    overall_level: str
+    complete: bool
+    hazards: dict[str, HazardResult]
+    findings: tuple[str, ...]
+    indeterminate: tuple[Indeterminate, ...]
+    recommendations: tuple[Recommendation, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,9 +187,41 @@ class Aggregator:
             pid: (protocol.title, protocol.urgency, URGENCIES.index(protocol.urgency))
             for pid, protocol in ruleset.protocols.items()
         }
+        self._firings: tuple[tuple[dict[str, Any], tuple[str, ...]], ...] = tuple(
+            (
+                {
+                    "rule": r.id,
+                    "hazard": r.hazard,
+                    "points": r.points,
+                    "floor": r.floor_name,
+                    "because": r.because,
+                    "reads": None,  # filled per report, in its place in the field order
+                    "findings_read": r.findings,
+                },
+                r.fields,
+            )
+            for r in self._rules
+        )
         self._rank, self._acyclic = _dependency_order(self._rules, program)
         # Cohorts repeat the same pattern of firings and missing inputs again and again.
-        self._shape = functools.lru_cache(maxsize=256)(self._build_shape)
+        self._parts: dict[tuple[Any, ...], BaseModel] = {}
+        self._cached_shape = functools.lru_cache(maxsize=256)(self._build_shape)
+        self._shape: Callable[[tuple[int, ...], tuple[Truth, ...], AbstractSet[str]], _Shape] = (
+            self._cached_shape
+        )
+        self._lookups = 0
+
+    def _shape_of(self, evaluation: Evaluation, facts: Mapping[str, Value]) -> _Shape:
+        """The shape of a run, from the cache while it pays: once 1,024 lookups found fewer
+        than 1 in 10 shapes there (varied cohorts), hashing the key costs more than it saves
+        and shapes are built directly. The result is the same either way."""
+        if self._shape is self._build_shape:
+            return self._build_shape(evaluation.fired, evaluation.status, facts.keys())
+        shape = self._shape(evaluation.fired, evaluation.status, frozenset(facts))
+        self._lookups += 1
+        if self._lookups == 1024 and self._cached_shape.cache_info().hits < 102:
+            self._shape = self._build_shape
+        return shape
 
     def _level(self, hazard: _HazardFacts, rules: Iterable[int]) -> tuple[Number, int]:
         """Score (capped) and level index (floors applied) of ``rules`` firing."""
@@ -164,7 +242,7 @@ class Aggregator:
         return score, max(level, floor)
 
     def _missing(
-        self, present: frozenset[str], indeterminate: list[int], asserted: Mapping[str, None]
+        self, present: AbstractSet[str], indeterminate: list[int], asserted: Mapping[str, None]
     ) -> dict[int, frozenset[str]]:
         """Absent inputs behind each indeterminate rule, followed through UNKNOWN findings.
 
@@ -198,25 +276,56 @@ class Aggregator:
         return missing
 
     def report(self, facts: Mapping[str, Value], evaluation: Evaluation) -> RiskReport:
-        """The report of one run: the cached shape plus the values the fired rules read."""
-        shape = self._shape(evaluation.fired, evaluation.status, frozenset(facts))
-        data = dict(shape)
-        data["fired"] = [
-            {**firing, "reads": {f: facts.get(f) for f in self._rules[i].fields}}
-            for i, firing in zip(evaluation.fired, shape["fired"], strict=True)
-        ]
-        # One validation of plain data: pydantic-core builds the frozen models faster than
-        # constructing them one by one, and checks the report's shape on the way.
-        return RiskReport.model_validate(data)._attach(self._ruleset)
+        """The report of one run: the cached shape plus the values the fired rules read.
+
+        Every part was built from validated data (the ruleset, the engine's firings, validated
+        facts), so the models are constructed without validating them again; this is the one
+        place a RiskReport is put together.
+        """
+        shape = self._shape_of(evaluation, facts)
+        get = facts.get
+        templates = self._firings
+        new = Firing.__new__
+        fields_set = _FIRING_FIELDS
+        fired = []
+        for i in evaluation.fired:
+            template, fields = templates[i]
+            values = template.copy()
+            values["reads"] = {f: get(f) for f in fields}
+            firing = new(Firing)
+            _setattr(firing, "__dict__", values)
+            _setattr(firing, "__pydantic_fields_set__", fields_set)
+            _setattr(firing, "__pydantic_extra__", None)
+            _setattr(firing, "__pydantic_private__", None)
+            fired.append(firing)
+        report = _construct(
+            RiskReport,
+            {
+                "ruleset": self._info,
+                "params": dict(self._params),
+                "overall_level": shape.overall_level,
+                "complete": shape.complete,
+                "hazards": dict(shape.hazards),
+                "findings": shape.findings,
+                "fired": tuple(fired),
+                "indeterminate": shape.indeterminate,
+                "recommendations": shape.recommendations,
+                "disclaimer": DISCLAIMER,
+                "engine": self._engine,
+            },
+        )
+        _setattr(report, "__pydantic_private__", {"_ruleset": self._ruleset})
+        return report
 
     def _build_shape(
-        self, fired: tuple[int, ...], status: tuple[Truth, ...], present: frozenset[str]
-    ) -> dict[str, Any]:
+        self, fired: tuple[int, ...], status: tuple[Truth, ...], present: AbstractSet[str]
+    ) -> _Shape:
         """Everything in a report except input values: it depends only on the firings, the
         statuses and which inputs are present, so equal runs share it (see ``_shape``)."""
         rules = self._rules
         scale = self._scale
-        indeterminate = [i for i, truth in enumerate(status) if truth is Truth.UNKNOWN]
+        unknown = Truth.UNKNOWN
+        indeterminate = [i for i, truth in enumerate(status) if truth is unknown]
 
         findings: dict[str, None] = {}
         for i in fired:
@@ -231,7 +340,7 @@ class Aggregator:
         for i in indeterminate:
             open_by.setdefault(rules[i].hazard, []).append(i)
 
-        hazards: dict[str, dict[str, Any]] = {}
+        hazards: dict[str, HazardResult] = {}
         levels: dict[str, int] = {}
         for hid, hazard in self._hazards.items():
             mine = fired_by.get(hid, [])
@@ -243,48 +352,52 @@ class Aggregator:
             else:
                 possible, absent = level, frozenset()
             levels[hid] = level
-            hazards[hid] = {
-                "title": hazard.title,
-                "score": score,
-                "level": scale[level],
-                "possible_level": scale[max(possible, level)],
-                "complete": not still_open,
-                "missing": tuple(sorted(absent)),
-            }
+            key = (hid, score, level, max(possible, level), not still_open, absent)
+            result = cast("HazardResult | None", self._parts.get(key))
+            if result is None:
+                result = self._part(
+                    key,
+                    HazardResult,
+                    {
+                        "title": hazard.title,
+                        "score": score,
+                        "level": scale[level],
+                        "possible_level": scale[max(possible, level)],
+                        "complete": not still_open,
+                        "missing": tuple(sorted(absent)),
+                    },
+                )
+            hazards[hid] = result
 
-        return {
-            "ruleset": self._info,
-            "params": self._params,
-            "overall_level": scale[max(levels.values(), default=0)],
-            "complete": not indeterminate,
-            "hazards": hazards,
-            "findings": tuple(findings),
-            "fired": [
-                {
-                    "rule": rules[i].id,
-                    "hazard": rules[i].hazard,
-                    "points": rules[i].points,
-                    "floor": rules[i].floor_name,
-                    "because": rules[i].because,
-                    "findings_read": rules[i].findings,
-                }
-                for i in fired
-            ],
-            "indeterminate": [
-                {
-                    "rule": rules[i].id,
-                    "hazard": rules[i].hazard,
-                    "missing": tuple(sorted(missing[i])),
-                }
-                for i in indeterminate
-            ],
-            "recommendations": self._recommend(fired, fired_by, levels),
-            "engine": self._engine,
-        }
+        return _Shape(
+            overall_level=scale[max(levels.values(), default=0)],
+            complete=not indeterminate,
+            hazards=hazards,
+            findings=tuple(findings),
+            indeterminate=tuple(self._indeterminate(i, missing[i]) for i in indeterminate),
+            recommendations=tuple(self._recommend(fired, fired_by, levels)),
+        )
+
+    def _part(self, key: tuple[Any, ...], model: type[_M], values: dict[str, Any]) -> _M:
+        """Build a report part and keep it for the next report with the same part (frozen
+        models are shared safely); the store is emptied when it grows large."""
+        part = _construct(model, values)
+        if len(self._parts) >= 65536:
+            self._parts.clear()
+        self._parts[key] = part
+        return part
+
+    def _indeterminate(self, i: int, missing: frozenset[str]) -> Indeterminate:
+        part = cast("Indeterminate | None", self._parts.get((i, missing)))
+        if part is None:
+            rule = self._rules[i]
+            values = {"rule": rule.id, "hazard": rule.hazard, "missing": tuple(sorted(missing))}
+            part = self._part((i, missing), Indeterminate, values)
+        return part
 
     def _recommend(
         self, fired: tuple[int, ...], fired_by: dict[str, list[int]], levels: dict[str, int]
-    ) -> list[dict[str, Any]]:
+    ) -> list[Recommendation]:
         """Protocols named by fired rules and by reached bands, ranked (see RiskReport)."""
         rules = self._rules
         position = {index: k for k, index in enumerate(fired)}
@@ -303,19 +416,23 @@ class Aggregator:
                 for pid in protocols:
                     support.setdefault(pid, set()).update(backing)
                     sources.setdefault(pid, set()).add(hid)
-        ranked: list[tuple[tuple[int, int, int, int, str], dict[str, Any]]] = []
+        ranked: list[tuple[tuple[int, int, int, int, str], Recommendation]] = []
         for pid, rule_set in support.items():
             title, urgency, urgency_rank = self._protocols[pid]
             because = tuple(rules[i].id for i in sorted(rule_set, key=position.__getitem__))
             top = max(levels[h] for h in sources[pid])
             priority = max(self._hazards[h].priority for h in sources[pid])
-            rec = {
-                "protocol": pid,
-                "title": title,
-                "urgency": urgency,
-                "level": self._scale[top],
-                "because": because,
-            }
+            key = (pid, top, because)
+            rec = cast("Recommendation | None", self._parts.get(key))
+            if rec is None:
+                values = {
+                    "protocol": pid,
+                    "title": title,
+                    "urgency": urgency,
+                    "level": self._scale[top],
+                    "because": because,
+                }
+                rec = self._part(key, Recommendation, values)
             ranked.append(((-priority, -urgency_rank, -top, -len(because), pid), rec))
         ranked.sort(key=lambda item: item[0])
         return [rec for _, rec in ranked]

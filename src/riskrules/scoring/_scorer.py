@@ -47,7 +47,7 @@ __all__ = ["ENGINES", "Scorer", "score"]
 logger = logging.getLogger("riskrules")
 
 ENGINES: tuple[str, ...] = ("auto", "durable", "native")
-"""Engine names a Scorer accepts; ``auto`` is durable where it imports, else native."""
+"""Engine names a Scorer accepts; ``auto`` is native (generated code) on every Python."""
 
 EngineName: TypeAlias = Literal["auto", "durable", "native"]
 
@@ -92,24 +92,27 @@ def _engine_module(name: str) -> _EngineModule:
 
 
 def compile_engine(name: str, program: Program) -> Engine:
-    """Compile ``program`` with the named engine (``auto`` falls back to native)."""
+    """Compile ``program`` with the named engine.
+
+    ``auto`` and ``native`` generate one Python function for the program
+    (:mod:`riskrules.engines._compiled`); ``durable`` runs durable-rules' Rete network;
+    ``closure``, the reference interpreter the generated code is tested against, is accepted
+    too but not listed in :data:`ENGINES`.
+    """
+    if name == "closure":
+        return _engine_module("native").compile(program)
     if name not in ENGINES:
         raise EngineError(
             f"unknown engine {name!r}; choose one of {', '.join(ENGINES)}"
             f"{did_you_mean(str(name), ENGINES)}"
         )
-    if name in ("auto", "durable"):
+    if name == "durable":
         try:
-            try:
-                module = _engine_module("durable")
-            except ImportError as exc:
-                raise EngineError(f"the durable engine cannot be loaded: {exc}") from exc
-            return module.compile(program)
-        except EngineError as exc:
-            if name == "durable":
-                raise
-            logger.debug("durable engine unavailable (%s); using the native engine", exc)
-    return _engine_module("native").compile(program)
+            module = _engine_module("durable")
+        except ImportError as exc:
+            raise EngineError(f"the durable engine cannot be loaded: {exc}") from exc
+        return module.compile(program)
+    return _engine_module("compiled").compile(program)
 
 
 def _load(source: Any) -> Ruleset:
@@ -125,7 +128,7 @@ class Scorer:
 
     ``ruleset`` is a :class:`Ruleset` or anything ``load_ruleset`` accepts (a path, a YAML
     string, a built-in name such as ``"default"``). ``engine`` is ``"durable"``, ``"native"`` or
-    ``"auto"`` (durable where it imports, else native). ``params`` overrides ruleset parameters.
+    ``"auto"`` (native). ``params`` overrides ruleset parameters.
     Compilation happens once here; ``score`` is then safe to call from many threads. Close the
     Scorer (or use it as a context manager) to release engine resources promptly; they are also
     released when it is garbage-collected.

@@ -9,7 +9,7 @@ constraint; types are strict (see the class).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from riskrules.errors import AssessmentError
@@ -105,6 +105,54 @@ _CHECKS = {
 }
 
 
+def _checker(name: str, spec: Input) -> Callable[[Any], Value]:
+    """One input's check: a fast test for the common valid value, else the full check above
+    (which returns the same value or raises the located error)."""
+    slow = _CHECKS[spec.type]
+    low = -_MAX_EXACT_INT if spec.min is None else max(spec.min, -_MAX_EXACT_INT)
+    high = _MAX_EXACT_INT if spec.max is None else min(spec.max, _MAX_EXACT_INT)
+    isfinite = math.isfinite
+    if spec.type == "integer":
+        allowed = None if spec.values is None else frozenset(spec.values)
+
+        def integer(value: Any) -> Value:
+            valid = type(value) is int and low <= value <= high
+            if valid and (allowed is None or value in allowed):
+                return value  # type: ignore[no-any-return]
+            return slow(name, spec, value)
+
+        return integer
+    if spec.type == "number":
+        float_low = -math.inf if spec.min is None else spec.min
+        float_high = math.inf if spec.max is None else spec.max
+
+        def number(value: Any) -> Value:
+            kind = type(value)
+            if kind is int and low <= value <= high:
+                return value  # type: ignore[no-any-return]
+            if kind is float and float_low <= value <= float_high and isfinite(value):
+                return value  # type: ignore[no-any-return]
+            return slow(name, spec, value)
+
+        return number
+    if spec.type == "enum":
+        labels = frozenset(spec.labels)
+
+        def enum(value: Any) -> Value:
+            if type(value) is str and value in labels:
+                return value
+            return slow(name, spec, value)
+
+        return enum
+
+    def other(value: Any) -> Value:
+        if value is True or value is False:
+            return value
+        return slow(name, spec, value)
+
+    return other
+
+
 class AssessmentValidator:
     """Turns an assessment (nested objects, dotted keys or both) into engine facts.
 
@@ -125,6 +173,7 @@ class AssessmentValidator:
             groups.update(".".join(parts[:i]) for i in range(1, len(parts)))
         self._groups = frozenset(groups)
         self._known = tuple(sorted(set(self._inputs) | groups))
+        self._checks = {name: _checker(name, spec) for name, spec in self._inputs.items()}
 
     def __call__(self, assessment: Any) -> dict[str, Value]:
         if not isinstance(assessment, Mapping):
@@ -140,18 +189,20 @@ class AssessmentValidator:
     def _collect(
         self, mapping: Mapping[Any, Any], prefix: str, out: dict[str, Value | None]
     ) -> None:
+        checks = self._checks
+        groups = self._groups
         for key, value in mapping.items():
             if not isinstance(key, str):
                 raise AssessmentError(prefix, key, "field names must be strings")
             name = f"{prefix}.{key}" if prefix else key
-            if name in self._inputs and not (isinstance(value, Mapping) and name in self._groups):
+            check = checks.get(name)
+            if check is not None and not (name in groups and isinstance(value, Mapping)):
                 if name in out:
                     raise AssessmentError(
                         name, value, "given twice (as a dotted key and inside an object)"
                     )
-                spec = self._inputs[name]
-                out[name] = None if value is None else _CHECKS[spec.type](name, spec, value)
-            elif name in self._groups:
+                out[name] = None if value is None else check(value)
+            elif name in groups:
                 if value is None:
                     continue
                 if not isinstance(value, Mapping):

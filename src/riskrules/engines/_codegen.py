@@ -1,0 +1,254 @@
+"""Python source for a :class:`~riskrules.engines._base.Program`: one function per ruleset.
+
+:func:`generate` writes the source of ``evaluate(facts)``, which returns ``(fired, status)`` with
+exactly the semantics of :mod:`riskrules.engines._base` (``status`` as ints 0 FALSE, 1 UNKNOWN,
+2 TRUE in ruleset order). :mod:`riskrules.engines._compiled` compiles and runs it.
+
+The source is built only from the validated program: field and finding names, operands and
+rule ids reach it through ``repr`` (or, for operands ``repr`` cannot round-trip, as constants
+bound in the namespace), never as spliced text. Every input a rule reads is fetched once into a
+local; a condition becomes one expression over three-valued ints (Kleene ``and`` stops at the
+first FALSE and is otherwise the ``min``, ``or`` stops at the first TRUE and is otherwise the
+``max``, ``not`` is ``2 - x``). A stratum where no rule reads a finding asserted in the
+same stratum runs straight-line: each rule once, in firing order, its findings set as it fires
+and made possible when it is indeterminate. Any other stratum runs its first round inline too and
+hands later rounds and the possible pass to the shared loop
+:func:`riskrules.engines._compiled.finish_stratum`, with each rule's condition also written as a
+small function of its own.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from riskrules.engines._base import Program
+from riskrules.errors import EngineError
+from riskrules.ruleset._conditions import (
+    All,
+    AnyOf,
+    AtLeast,
+    Condition,
+    FieldLeaf,
+    FindingLeaf,
+    Not,
+    ParamRef,
+    findings_read,
+)
+
+__all__ = ["Generated", "generate"]
+
+_COMPARE = {"eq": "==", "ne": "!=", "gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
+
+
+class Generated:
+    """Generated source and the constants its namespace must bind (``_k0``, ``_k1`` ...)."""
+
+    __slots__ = ("constants", "source")
+
+    def __init__(self, source: str, constants: dict[str, Any]) -> None:
+        self.source = source
+        self.constants = constants
+
+
+class _Writer:
+    """Collects lines, names the locals of inputs and binds non-literal constants."""
+
+    def __init__(self, program: Program) -> None:
+        self.lines: list[str] = []
+        self.fields: dict[str, str] = {}
+        self.constants: dict[str, Any] = {}
+        self.temps = 0
+        self.fid = {name: k for k, name in enumerate(program.findings)}
+
+    def temp(self) -> str:
+        """A fresh local name for a connective's operand."""
+        self.temps += 1
+        return f"t{self.temps}"
+
+    def emit(self, indent: int, line: str) -> None:
+        self.lines.append("    " * indent + line)
+
+    def field(self, name: str) -> str:
+        local = self.fields.get(name)
+        if local is None:
+            local = self.fields[name] = f"x{len(self.fields)}"
+        return local
+
+    def literal(self, value: Any) -> str:
+        """Source text for a condition operand: ``repr`` for plain literals, else a constant."""
+        if isinstance(value, ParamRef):
+            raise EngineError(f"parameter {value.param!r} left unresolved in a condition")
+        if type(value) in (bool, int, str) or (type(value) is float and math.isfinite(value)):
+            return repr(value)
+        name = f"_k{len(self.constants)}"
+        self.constants[name] = value
+        return name
+
+
+def _expr(w: _Writer, cond: Condition) -> str:
+    """A condition as a Python expression whose value is 0, 1 or 2."""
+    if isinstance(cond, FieldLeaf):
+        return _leaf(w, cond)
+    if isinstance(cond, FindingLeaf):
+        k = w.fid.get(cond.finding)
+        return "0" if k is None else f"v[{k}]"
+    if isinstance(cond, Not):
+        return f"(2 - {_expr(w, cond.not_)})"
+    if isinstance(cond, All | AnyOf):
+        children = cond.all if isinstance(cond, All) else cond.any
+        parts = [_expr(w, child) for child in children]
+        if len(parts) == 1:
+            return parts[0]
+        names = [w.temp() for _ in parts]
+        if isinstance(cond, All):
+            # Kleene and: stops at the first FALSE (0), else the least value
+            steps = [f"({name} := {part})" for name, part in zip(names, parts, strict=True)]
+            return f"({' and '.join(steps)} and min({', '.join(names)}))"
+        # Kleene or: stops at the first TRUE (2), else the greatest value
+        steps = [
+            f"2 if ({name} := {part}) == 2 else" for name, part in zip(names, parts, strict=True)
+        ]
+        return f"({' '.join(steps)} max({', '.join(names)}))"
+    if isinstance(cond, AtLeast):
+        spec = cond.at_least
+        parts = [_expr(w, child) for child in spec.of]
+        return f"_at_least({spec.n!r}, ({', '.join(parts)},))"
+    raise EngineError(f"not a condition: {type(cond).__name__}")
+
+
+def _leaf(w: _Writer, leaf: FieldLeaf) -> str:
+    x = w.field(leaf.field)
+    op = leaf.op
+    if op == "present":
+        return f"(0 if {x} is M else 2)"
+    if op == "absent":
+        return f"(2 if {x} is M else 0)"
+    value = leaf.value
+    if op in ("in", "not_in"):
+        members = ", ".join(w.literal(v) for v in value)
+        test = f"{x} {'in' if op == 'in' else 'not in'} ({members},)"
+    elif op == "between":
+        low, high = value
+        test = f"{w.literal(low)} <= {x} <= {w.literal(high)}"
+    elif op in _COMPARE:
+        test = f"{x} {_COMPARE[op]} {w.literal(value)}"
+    else:
+        raise EngineError(f"unknown operator {op!r} in a test of {leaf.field!r}")
+    return f"(1 if {x} is M else 2 if {test} else 0)"
+
+
+def _same_stratum_readers(program: Program, members: tuple[int, ...], stratum: int) -> bool:
+    return any(
+        program.finding_stratum.get(name) == stratum
+        for i in members
+        for name, _ in findings_read(program.rules[i].when)
+    )
+
+
+def _straight_stratum(w: _Writer, program: Program, stratum: int) -> None:
+    """A stratum whose rules read no finding of their own stratum: each rule once, in order."""
+    for i in program.strata[stratum]:
+        rule = program.rules[i]
+        w.emit(1, f"# rule {rule.id!r} (hazard {rule.hazard!r}, salience {rule.salience!r})")
+        w.emit(1, f"t = {_expr(w, rule.when)}")
+        w.emit(1, "if t:")
+        w.emit(2, f"s[{i}] = t")
+        w.emit(2, "if t == 2:")
+        w.emit(3, f"fired.append({i})")
+        for f in dict.fromkeys(rule.asserts):
+            w.emit(3, f"v[{w.fid[f]}] = 2  # finding {f!r}")
+        if rule.asserts:
+            w.emit(2, "else:")
+            for f in dict.fromkeys(rule.asserts):
+                w.emit(3, f"if not v[{w.fid[f]}]:")
+                w.emit(4, f"v[{w.fid[f]}] = 1  # finding {f!r} possible")
+
+
+def _looped_stratum(w: _Writer, program: Program, stratum: int, helpers: list[str]) -> None:
+    """A stratum with rules reading its own findings: round 0 inline, then the shared loop.
+
+    Each rule's condition is also written as a module-level function ``r<index>(get, v)`` that
+    the later rounds and the possible pass of :func:`~riskrules.engines._compiled.finish_stratum`
+    call; ``T<stratum>`` tables them in firing order.
+    """
+    members = program.strata[stratum]
+    w.emit(1, "p = []")
+    for i in members:
+        rule = program.rules[i]
+        w.emit(1, f"# rule {rule.id!r} (hazard {rule.hazard!r}, salience {rule.salience!r})")
+        w.emit(1, f"t = {_expr(w, rule.when)}")
+        w.emit(1, "if t:")
+        w.emit(2, f"s[{i}] = t")
+        w.emit(2, "if t == 2:")
+        w.emit(3, f"fired.append({i})")
+        found = tuple(w.fid[f] for f in dict.fromkeys(rule.asserts))
+        if found:
+            w.emit(3, f"p += {found!r}")
+    w.emit(1, f"finish_stratum(T{stratum}, get, v, s, fired, p)")
+    table = []
+    readers: dict[int, list[int]] = {}
+    for k, i in enumerate(members):
+        rule = program.rules[i]
+        fn = _Writer(program)
+        fn.constants = w.constants
+        expr = _expr(fn, rule.when)
+        helpers.append(f"def r{i}(get, v):  # rule {rule.id!r}")
+        helpers.extend(f"    {x} = get({name!r}, M)" for name, x in fn.fields.items())
+        helpers.append(f"    return {expr}")
+        found = tuple(w.fid[f] for f in dict.fromkeys(rule.asserts))
+        table.append(f"({i!r}, r{i}, {found!r})")
+        for finding, _ in findings_read(rule.when):
+            f = w.fid.get(finding, -1)
+            same = f >= 0 and program.finding_stratum[finding] == stratum
+            if same and k not in readers.setdefault(f, []):
+                readers[f].append(k)
+    asserting = tuple(k for k, i in enumerate(members) if program.rules[i].asserts)
+    by_finding = {f: tuple(ks) for f, ks in sorted(readers.items())}
+    helpers.append(
+        f"T{stratum} = (({', '.join(table)},), {by_finding!r}, {asserting!r})  # stratum {stratum}"
+    )
+    helpers.append("")
+
+
+def generate(program: Program) -> Generated:
+    """The source of ``evaluate(facts) -> (fired, status)`` for ``program``."""
+    w = _Writer(program)
+    body = _Writer(program)
+    body.fields = w.fields
+    body.constants = w.constants
+    helpers: list[str] = []
+    for stratum, members in enumerate(program.strata):
+        if not members:
+            continue
+        if _same_stratum_readers(program, members, stratum):
+            body.emit(1, f"# stratum {stratum}: rules read findings asserted in this stratum")
+            _looped_stratum(body, program, stratum, helpers)
+        else:
+            body.emit(1, f"# stratum {stratum}")
+            _straight_stratum(body, program, stratum)
+    w.emit(0, "def evaluate(facts):")
+    w.emit(1, "get = facts.get")
+    for name, local in w.fields.items():
+        w.emit(1, f"{local} = get({name!r}, M)")
+    w.emit(1, f"v = [0] * {len(program.findings)!r}")
+    w.emit(1, f"s = [0] * {len(program.rules)!r}")
+    w.emit(1, "fired = []")
+    w.lines.extend(body.lines)
+    w.emit(1, "return fired, s")
+    header = [
+        "# generated by riskrules from a validated ruleset; do not edit",
+        f"# findings: {_findings_comment(program.findings)}",
+        "",
+    ]
+    return Generated("\n".join(header + helpers + w.lines) + "\n", dict(w.constants))
+
+
+def _findings_comment(findings: tuple[str, ...]) -> str:
+    return ", ".join(f"v[{k}]={name!r}" for k, name in enumerate(findings)) or "none"
+
+
+def constants_repr(constants: Mapping[str, Any]) -> str:
+    """The bound constants as comment lines, for ``--show``."""
+    return "".join(f"# {name} = {value!r}\n" for name, value in constants.items())

@@ -1,0 +1,156 @@
+"""The compiled native engine: a program turned into one generated Python function.
+
+:mod:`riskrules.engines._codegen` writes the source of ``evaluate(facts)``; this module compiles it
+once (code objects are cached by source text, which is fully determined by the ruleset's
+semantics and the bound parameters, so Scorers of the same ruleset and parameters share one
+compilation) and wraps it in the :class:`~riskrules.engines._base.Engine` interface. The closure
+engine of :mod:`riskrules.engines._native` stays the reference interpreter that the differential
+tests compare this one with.
+"""
+
+from __future__ import annotations
+
+import builtins
+import functools
+import threading
+from collections.abc import Mapping
+from types import CodeType
+from typing import Any, ClassVar
+
+from riskrules.engines._base import Evaluation, Program
+from riskrules.engines._codegen import Generated, constants_repr, generate
+from riskrules.errors import EngineError
+from riskrules.ruleset._conditions import Truth
+
+__all__ = ["CompiledEngine", "compile", "finish_stratum", "source"]
+
+_TRUTHS = (Truth.FALSE, Truth.UNKNOWN, Truth.TRUE)
+_MISSING: Any = type("Missing", (), {"__repr__": lambda self: "<missing>"})()
+
+
+def _at_least(n: int, values: tuple[int, ...]) -> int:
+    """Kleene k-of-n: TRUE when ``n`` values are TRUE, FALSE when too many are FALSE."""
+    true = values.count(2)
+    if true >= n:
+        return 2
+    return 0 if len(values) - values.count(0) < n else 1
+
+
+def finish_stratum(
+    table: tuple[
+        tuple[tuple[int, Any, tuple[int, ...]], ...],
+        Mapping[int, tuple[int, ...]],
+        tuple[int, ...],
+    ],
+    get: Any,
+    v: list[int],
+    s: list[int],
+    fired: list[int],
+    pending: list[int],
+) -> None:
+    """The later definite rounds and the possible pass of a stratum whose rules read its own
+    findings, after the generated code ran its first round (same loop as the closure engine's,
+    see :mod:`riskrules.engines._base`).
+
+    ``table`` holds the stratum's rules in firing order as (rule index, condition function,
+    findings asserted), the positions of the rules reading each finding, and the positions of
+    the rules asserting any finding. ``pending`` lists the findings the first round asserted.
+    """
+    rules, readers, asserting = table
+    while pending:
+        candidates: set[int] = set()
+        for f in pending:
+            if v[f] != 2:
+                v[f] = 2
+                candidates.update(r for r in readers.get(f, ()) if s[rules[r][0]] != 2)
+        pending = []
+        for k in sorted(candidates):
+            i, cond, found = rules[k]
+            t = cond(get, v)
+            s[i] = t
+            if t == 2:
+                fired.append(i)
+                pending += found
+    work: list[int] = []
+    for k in asserting:
+        i, _, found = rules[k]
+        if s[i] == 1:
+            for f in found:
+                if not v[f]:
+                    v[f] = 1
+                    work.append(f)
+    while work:
+        for r in readers.get(work.pop(), ()):
+            i, cond, found = rules[r]
+            if not s[i]:
+                t = cond(get, v)
+                if t:
+                    s[i] = t
+                    for g in found:
+                        if not v[g]:
+                            v[g] = 1
+                            work.append(g)
+
+
+@functools.lru_cache(maxsize=64)
+def _code(text: str) -> CodeType:
+    return builtins.compile(text, "<riskrules generated>", "exec")
+
+
+def source(program: Program) -> str:
+    """The readable generated source of ``program`` (with its bound constants, if any)."""
+    generated = generate(program)
+    return constants_repr(generated.constants) + generated.source
+
+
+class CompiledEngine:
+    """A :class:`~riskrules.engines._base.Program` as one generated function. Thread-safe."""
+
+    name: ClassVar[str] = "native"
+
+    __slots__ = ("_closed", "_evaluate", "_lock", "_statuses", "source")
+
+    def __init__(self, program: Program) -> None:
+        generated: Generated = generate(program)
+        namespace: dict[str, Any] = {
+            "__builtins__": {"min": min, "max": max},
+            "M": _MISSING,
+            "_at_least": _at_least,
+            "finish_stratum": finish_stratum,
+            **generated.constants,
+        }
+        exec(_code(generated.source), namespace)
+        self._evaluate = namespace["evaluate"]
+        self.source = generated.source
+        self._statuses: dict[tuple[int, ...], tuple[Truth, ...]] = {}
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def run(self, facts: Mapping[str, Any]) -> Evaluation:
+        """Run one assessment's facts to the fixpoint; see :mod:`riskrules.engines._base`."""
+        if self._closed:
+            raise EngineError("the native engine was closed and cannot score any more")
+        try:
+            fired, status = self._evaluate(facts)
+        except (TypeError, ValueError, AttributeError) as exc:
+            raise EngineError(
+                f"the native engine could not evaluate the facts ({type(exc).__name__}); "
+                "facts must be validated input values"
+            ) from None
+        key = tuple(status)
+        truths = self._statuses.get(key)
+        if truths is None:
+            truths = tuple([_TRUTHS[x] for x in key])
+            if len(self._statuses) < 4096:
+                with self._lock:
+                    self._statuses[key] = truths
+        return Evaluation(fired=tuple(fired), status=truths)
+
+    def close(self) -> None:
+        """Mark the engine closed; it holds no external resources."""
+        self._closed = True
+
+
+def compile(program: Program) -> CompiledEngine:
+    """Compile ``program`` to a generated function."""
+    return CompiledEngine(program)
