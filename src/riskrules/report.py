@@ -130,11 +130,18 @@ class RiskReport(FrozenModel):
     order; ``fired`` is in firing order; ``recommendations`` are ranked (crisis-priority hazards
     first, then urgency, level and support). ``engine`` names the engine that ran but is not part
     of the JSON, so reports compare byte-for-byte across engines.
+
+    ``overall_level`` is the highest hazard level reached so far. ``complete`` tells whether every
+    hazard is complete; ``possible_level`` is the highest level any hazard could still reach if
+    its indeterminate rules fired (the highest ``possible_level`` of the hazards), so it equals
+    ``overall_level`` when the report is complete. An empty assessment reads "low so far,
+    incomplete, could reach critical", never a bare "low".
     """
 
     ruleset: RulesetInfo
     params: dict[str, StrictNumber]
     overall_level: str
+    possible_level: str
     complete: bool
     hazards: dict[str, HazardResult]
     findings: tuple[str, ...]
@@ -178,7 +185,12 @@ class RiskReport(FrozenModel):
         lines = [
             f"riskrules report: ruleset {info.id} {info.version} ({info.fingerprint[:12]})",
             f"Overall level: {self.overall_level}"
-            + ("" if self.complete else " (incomplete: some rules lacked inputs)"),
+            + (
+                ""
+                if self.complete
+                else f" so far; incomplete, could reach {self.possible_level} "
+                "(some rules lacked inputs)"
+            ),
             "",
             "Hazards:",
         ]

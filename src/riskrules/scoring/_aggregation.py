@@ -233,6 +233,7 @@ class Aggregator:
 
         hazards: dict[str, dict[str, Any]] = {}
         levels: dict[str, int] = {}
+        reach = 0
         for hid, hazard in self._hazards.items():
             mine = fired_by.get(hid, [])
             score, level = self._level(hazard, mine)
@@ -243,6 +244,7 @@ class Aggregator:
             else:
                 possible, absent = level, frozenset()
             levels[hid] = level
+            reach = max(reach, possible, level)
             hazards[hid] = {
                 "title": hazard.title,
                 "score": score,
@@ -256,6 +258,7 @@ class Aggregator:
             "ruleset": self._info,
             "params": self._params,
             "overall_level": scale[max(levels.values(), default=0)],
+            "possible_level": scale[reach],
             "complete": not indeterminate,
             "hazards": hazards,
             "findings": tuple(findings),
