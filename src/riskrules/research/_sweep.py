@@ -23,6 +23,8 @@ from riskrules.research._records import (
     score_record,
 )
 from riskrules.research._results import OVERALL, ComparisonSide, SweepPoint, SweepResult
+from riskrules.ruleset import Ruleset
+from riskrules.ruleset._conditions import findings_read, params_used
 from riskrules.scoring import Scorer
 from riskrules.scoring._scorer import _load
 
@@ -57,6 +59,29 @@ def _grid(grid: Mapping[str, Sequence[int | float]]) -> tuple[tuple[str, ...], l
     return names, values
 
 
+def affected_hazards(rs: Ruleset, names: Sequence[str]) -> frozenset[str]:
+    """The hazards whose level the parameters ``names`` can change: those of the rules whose
+    conditions read them, and of the rules that read (positively or negatively) a finding
+    asserted by such a rule, followed to a fixpoint."""
+    wanted = set(names)
+    rules = rs.rules
+    changed = {r.id for r in rules if wanted & set(params_used(r.when))}
+    readers: dict[str, list[str]] = {}
+    for rule in rules:
+        for finding, _ in findings_read(rule.when):
+            readers.setdefault(finding, []).append(rule.id)
+    by_id = {rule.id: rule for rule in rules}
+    todo = list(changed)
+    while todo:
+        rule = by_id[todo.pop()]
+        for finding in rule.then.assert_:
+            for reader in readers.get(finding, ()):
+                if reader not in changed:
+                    changed.add(reader)
+                    todo.append(reader)
+    return frozenset(by_id[r].hazard for r in changed)
+
+
 def sweep(
     ruleset: RulesetSource,
     cohort: Cohort,
@@ -73,6 +98,9 @@ def sweep(
     (never per record), all before the cohort is read; the cohort is then read once and every
     record is scored at every point. That reads a file once and accepts one-shot iterables; it
     keeps one compiled ruleset per point alive, hence the cap of :data:`MAX_SWEEP_POINTS` points.
+
+    Hazards the swept parameters cannot affect (see :func:`affected_hazards`) are left out of
+    the tables and listed in ``SweepResult.unaffected``.
     """
     names, values = _grid(grid)
     rs = _load(ruleset)
@@ -81,7 +109,9 @@ def sweep(
         raise RiskRulesError(f"parameter {overlap[0]!r} is both swept and fixed")
     points = [dict(zip(names, combo, strict=True)) for combo in itertools.product(*values)]
     levels = rs.scale
-    hazards = tuple(rs.hazards)
+    reach = affected_hazards(rs, names)
+    hazards = tuple(h for h in rs.hazards if h in reach)
+    unaffected = tuple(h for h in rs.hazards if h not in reach)
     with contextlib.ExitStack() as stack:
         scorers = [
             stack.enter_context(Scorer(rs, engine=engine, params={**(params or {}), **point}))
@@ -97,7 +127,8 @@ def sweep(
                 report = score_record(scorer, where, index, rid, assessment)
                 count[OVERALL][report.overall_level] += 1
                 missing[OVERALL] += not report.complete
-                for hid, result in report.hazards.items():
+                for hid in hazards:
+                    result = report.hazards[hid]
                     count[hid][result.level] += 1
                     missing[hid] += not result.complete
         if records == 0:
@@ -112,6 +143,7 @@ def sweep(
         records=records,
         levels=levels,
         hazards=hazards,
+        unaffected=unaffected,
         points=tuple(
             SweepPoint(
                 params=point,
