@@ -4,10 +4,17 @@
 holding one Scorer compiled once from the pickled Ruleset, parameters and engine name, and yields
 the reports back in input order with at most two chunks per worker in flight, so memory stays
 bounded however long the input.
+
+The parent process reads the input and rebuilds every report from its JSON, which costs about a
+quarter of scoring it; it needs a core of its own. When the machine has too few cores for
+``workers`` to pay off, a one-line notice goes to standard error if that is a terminal
+(:func:`parallel_notice`).
 """
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import Future
 from typing import Any
@@ -16,7 +23,7 @@ from riskrules.errors import AssessmentError, EngineError, RiskRulesError
 from riskrules.report import RiskReport
 from riskrules.ruleset import Ruleset
 
-__all__ = ["score_parallel"]
+__all__ = ["available_cores", "parallel_notice", "score_parallel"]
 
 _worker_scorer: Any = None
 """The Scorer of this worker process (compiled once, by :func:`_start_worker`)."""
@@ -40,6 +47,42 @@ def _score_chunk(chunk: list[Mapping[str, Any]], on_error: str) -> list[str | As
                 raise
             out.append(exc)
     return out
+
+
+def available_cores() -> int:
+    """The CPU cores this process may run on (its affinity where the platform tells)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # pragma: no cover - platforms without affinity
+        return os.cpu_count() or 1
+
+
+def parallel_notice(workers: int, cores: int) -> str | None:
+    """The one-line notice for ``workers`` processes on ``cores`` cores, or None when they can
+    pay off. The parent process needs a core of its own (it reads the input and rebuilds every
+    report), so at most ``cores - 1`` workers run at full speed; on fewer than three cores no
+    number of workers beats ``workers=1``."""
+    usable = cores - 1
+    if usable < 2:
+        return (
+            f"riskrules: {workers} workers on {cores} CPU core(s): parallel scoring needs at "
+            "least 3 cores to be faster than workers=1 here (see docs/scaling.md)"
+        )
+    if workers > usable:
+        return (
+            f"riskrules: {workers} workers on {cores} CPU cores: more than {usable} will not be "
+            "faster here (see docs/scaling.md)"
+        )
+    return None
+
+
+def _tell(notice: str | None) -> None:
+    """Show ``notice`` on standard error when it is a terminal (never in logs or pipes)."""
+    stream = sys.stderr
+    isatty = getattr(stream, "isatty", None)
+    if notice is not None and isatty is not None and isatty():
+        stream.write(notice + "\n")
+        stream.flush()
 
 
 def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
@@ -73,6 +116,8 @@ def score_parallel(
     import multiprocessing
     from collections import deque
     from concurrent.futures import ProcessPoolExecutor
+
+    _tell(parallel_notice(workers, available_cores()))
 
     context = multiprocessing.get_context("spawn")
     pool = ProcessPoolExecutor(
