@@ -14,6 +14,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from riskrules import RiskRulesError, Scorer, load_ruleset
 from riskrules.cli import main
@@ -156,6 +158,13 @@ LINES = [
     b'{"a": NaN}',
     b'{"a": 1e400}',
     b"[1, 2]",
+    b'{"a" :1,"a":2}',
+    b'{"a":1,"a":"x\\u0022:"}',
+    b'{"t": "12:30", "t": "13:30"}',
+    b'{"x":[{"a":1},{"a":1,"a":2}]}',
+    b'{"n": -9223372036854775808, "m": 18446744073709551615}',
+    b'{"n": -9223372036854775809}',
+    b'{"s": "1234567890123456789012345"}',
 ]
 
 
@@ -174,6 +183,44 @@ def test_fast_line_parser_agrees_with_the_strict_one(line: bytes) -> None:
     expected, got = outcomes[0][1], outcomes[1][1]
     assert got == expected or json.dumps(got) == json.dumps(expected)
     assert json.dumps(got) == json.dumps(expected)  # same types, e.g. big integers stay int
+
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**70), 2**70)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(alphabet=':"{}[] ab\\', max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.text(alphabet=':" ab', max_size=3), inner, max_size=3)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    obj=st.dictionaries(st.text(alphabet=':" ab', max_size=3), json_values, max_size=4),
+    separators=st.sampled_from([(",", ":"), (", ", ": "), (" ,", " : ")]),
+    repeat=st.booleans(),
+)
+def test_fast_parser_agrees_on_generated_lines(
+    obj: dict[str, Any], separators: tuple[str, str], repeat: bool
+) -> None:
+    text = json.dumps(obj, separators=separators)
+    if repeat and obj:
+        key = json.dumps(next(iter(obj)))
+        text = text[:-1] + f"{separators[0]}{key}{separators[1]}0}}"
+    raw = text.encode("utf-8")
+    try:
+        expected: Any = strict_json_loads(text)
+    except ValueError:
+        assert repeat
+        with pytest.raises(ValueError, match="duplicate key"):
+            loads_line(raw)
+        return
+    assert json.dumps(loads_line(raw)) == json.dumps(expected)
 
 
 def test_jsonl_duplicate_key_is_still_a_record_error(tmp_path: Path) -> None:

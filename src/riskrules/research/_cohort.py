@@ -109,35 +109,48 @@ def _json_constant(name: str) -> NoReturn:
     raise ValueError(f"{name} is not a JSON number")
 
 
-_KEY_END = re.compile(rb'"\s*:')
-"""Where an object key may end: every key of a line matches, plus any ``":`` inside strings."""
+_DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
+_WIDE_INTEGER = b"0" * 19
+"""Nineteen digits in a row (once every digit reads 0): an integer orjson may have read as a
+float (it keeps 64 bits; -2**63 - 1 already has nineteen digits)."""
 
-_BIG = float(2**63)
 
-
-def _plain_parse(obj: Any, budget: int) -> int:
-    """What is left of ``budget`` after counting the keys of ``obj``'s objects; -1 when a float
-    is too large for orjson to have read it as the integer the text may have written."""
+def _key_count(obj: Any) -> int:
+    """How many keys the objects in ``obj`` hold, nested ones included."""
+    count = 0
     stack = [obj]
     while stack:
         node = stack.pop()
         if isinstance(node, dict):
-            budget -= len(node)
-            stack.extend(node.values())
+            count += len(node)
+            stack.extend(v for v in node.values() if isinstance(v, dict | list))
         elif isinstance(node, list):
-            stack.extend(node)
-        elif isinstance(node, float) and abs(node) >= _BIG:
-            return -1
-    return budget
+            stack.extend(v for v in node if isinstance(v, dict | list))
+    return count
+
+
+def _certain(raw: bytes, obj: Any) -> bool:
+    """Whether orjson's reading of ``raw`` is certainly the strict parser's.
+
+    Every key of the line is followed by its own colon, so a line holds at most as many keys as
+    colons; when the parsed objects hold as many keys as the line has colons, no key was given
+    twice (a repeated key leaves one fewer). Colons inside strings only make this fall back. A
+    line with only its top object (one ``{``, no ``[``) holds ``len(obj)`` keys. Integers of 19
+    digits or more may have become floats: not certain either.
+    """
+    if _WIDE_INTEGER in raw.translate(_DIGITS_AS_ZERO):
+        return False
+    flat = isinstance(obj, dict) and raw.count(b"{") == 1 and b"[" not in raw
+    keys = len(obj) if flat else _key_count(obj)
+    return keys == raw.count(b":")
 
 
 def loads_line(raw: bytes) -> Any:
     """One JSON Lines line as :func:`strict_json_loads` reads it, faster.
 
     orjson parses first; its result is kept only when it is certainly what the strict parser
-    gives: as many keys parsed as the text can hold (so no key was given twice) and no float
-    large enough to have been an integer beyond 64 bits. Anything else, including every error,
-    goes through the strict parser, which decides and words the message.
+    gives (no key given twice, no integer beyond 64 bits: see ``_certain``). Anything else,
+    including every error, goes through the strict parser, which decides and words the message.
     """
     if _orjson is not None:
         try:
@@ -145,7 +158,7 @@ def loads_line(raw: bytes) -> Any:
         except _orjson.JSONDecodeError:
             pass
         else:
-            if _plain_parse(obj, len(_KEY_END.findall(raw))) == 0:
+            if _certain(raw, obj):
                 return obj
     return strict_json_loads(raw.decode("utf-8"))
 
