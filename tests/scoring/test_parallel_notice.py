@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from typing import Any
 
 import pytest
 
@@ -44,3 +45,36 @@ def test_score_many_prints_the_notice_on_a_terminal_only(monkeypatch: pytest.Mon
         monkeypatch.setattr("sys.stderr", piped)
         list(scorer.score_many(assessments, workers=2))
         assert piped.getvalue() == ""
+
+
+@pytest.mark.parametrize(
+    ("count", "workers", "size", "expected"),
+    [
+        (None, 2, 256, 256),  # a stream of unknown length: the given size
+        (100_000, 4, 256, 256),  # long input: the given size
+        (300, 2, 256, 38),  # short input: about four chunks per worker
+        (40, 2, 256, 16),  # never below 16 records a chunk
+        (10, 4, 8, 8),  # never above the given size
+    ],
+)
+def test_chunk_sizes_share_short_inputs(
+    count: int | None, workers: int, size: int, expected: int
+) -> None:
+    assert _parallel.chunk_size_for(count, workers, size) == expected
+
+
+def test_short_input_is_spread_over_the_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    sizes: list[int] = []
+    real = _parallel._chunks
+
+    def recording(items: Any, size: int) -> Any:
+        sizes.append(size)
+        return real(items, size)
+
+    monkeypatch.setattr(_parallel, "_chunks", recording)
+    assessments = [{"clinician": {"active_clients": n % 60}} for n in range(300)]
+    with Scorer("default", engine="native") as scorer:
+        serial = [r.model_dump_json() for r in scorer.score_many(assessments)]
+        parallel = [r.model_dump_json() for r in scorer.score_many(assessments, workers=2)]
+    assert parallel == serial
+    assert sizes == [38]

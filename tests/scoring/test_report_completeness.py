@@ -108,3 +108,17 @@ def test_top_level_score_is_never_a_bare_low() -> None:
         False,
         "critical",
     )
+
+
+def test_a_service_report_marked_incomplete_could_reach_the_top(scorer: Scorer) -> None:
+    from riskrules.ehr._hook import _mark_incomplete
+
+    complete = scorer.score(
+        json.loads((EXAMPLES / "well_supported_clinician.json").read_text(encoding="utf-8"))
+    )
+    marked = _mark_incomplete(complete, ["questionnaireResponses (pages after the first)"])
+    assert (marked.overall_level, marked.complete, marked.possible_level) == (
+        "low",
+        False,
+        "critical",
+    )

@@ -8,14 +8,15 @@ bounded however long the input.
 The parent process reads the input and rebuilds every report from its JSON, which costs about a
 quarter of scoring it; it needs a core of its own. When the machine has too few cores for
 ``workers`` to pay off, a one-line notice goes to standard error if that is a terminal
-(:func:`parallel_notice`).
+(:func:`parallel_notice`). For an input of known length, chunks shrink so that every worker gets
+work (:func:`chunk_size_for`); ``chunk_size`` is then the largest chunk.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sized
 from concurrent.futures import Future
 from typing import Any
 
@@ -23,7 +24,7 @@ from riskrules.errors import AssessmentError, EngineError, RiskRulesError
 from riskrules.report import RiskReport
 from riskrules.ruleset import Ruleset
 
-__all__ = ["available_cores", "parallel_notice", "score_parallel"]
+__all__ = ["available_cores", "chunk_size_for", "parallel_notice", "score_parallel"]
 
 _worker_scorer: Any = None
 """The Scorer of this worker process (compiled once, by :func:`_start_worker`)."""
@@ -85,6 +86,15 @@ def _tell(notice: str | None) -> None:
         stream.flush()
 
 
+def chunk_size_for(count: int | None, workers: int, chunk_size: int) -> int:
+    """The chunk size to send: ``chunk_size``, or smaller when the input's length is known and
+    short, so that every worker gets about four chunks (at least 16 records each) instead of one
+    worker scoring nearly everything while the others wait."""
+    if count is None:
+        return chunk_size
+    return max(1, min(chunk_size, max(16, -(-count // (workers * 4)))))
+
+
 def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
     chunk: list[Any] = []
     for item in items:
@@ -118,6 +128,8 @@ def score_parallel(
     from concurrent.futures import ProcessPoolExecutor
 
     _tell(parallel_notice(workers, available_cores()))
+    count = len(assessments) if isinstance(assessments, Sized) else None
+    chunk_size = chunk_size_for(count, workers, chunk_size)
 
     context = multiprocessing.get_context("spawn")
     pool = ProcessPoolExecutor(
