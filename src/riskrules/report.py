@@ -123,6 +123,15 @@ class Explanation(FrozenModel):
         return self.text
 
 
+def _incomplete_note(report: RiskReport) -> str:
+    """What follows the overall level in the text summary of an incomplete report."""
+    if report.complete:
+        return ""
+    if report.possible_level == report.overall_level:
+        return " (incomplete: some rules lacked inputs, but none of them could raise it)"
+    return f" so far; incomplete, could reach {report.possible_level} (some rules lacked inputs)"
+
+
 class RiskReport(FrozenModel):
     """The result of scoring one assessment against one ruleset.
 
@@ -184,13 +193,7 @@ class RiskReport(FrozenModel):
         info = self.ruleset
         lines = [
             f"riskrules report: ruleset {info.id} {info.version} ({info.fingerprint[:12]})",
-            f"Overall level: {self.overall_level}"
-            + (
-                ""
-                if self.complete
-                else f" so far; incomplete, could reach {self.possible_level} "
-                "(some rules lacked inputs)"
-            ),
+            f"Overall level: {self.overall_level}" + _incomplete_note(self),
             "",
             "Hazards:",
         ]

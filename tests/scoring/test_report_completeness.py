@@ -122,3 +122,20 @@ def test_a_service_report_marked_incomplete_could_reach_the_top(scorer: Scorer) 
         False,
         "critical",
     )
+
+
+def test_incomplete_report_already_at_its_highest_says_so(scorer: Scorer) -> None:
+    report = scorer.score(
+        json.loads((EXAMPLES / "client_in_crisis.json").read_text(encoding="utf-8"))
+    )
+    assert not report.complete
+    assert report.possible_level == report.overall_level == "critical"
+    assert "could reach critical" not in report.to_text().splitlines()[1]
+    assert "none of them could raise it" in report.to_text()
+    note = risk_assessment(report, subject="Patient/1")["note"][0]["text"]
+    assert note == "Overall level: critical; incomplete, but no missing input could raise it."
+
+
+def test_cli_refuses_a_directory(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert main(["score", str(tmp_path), "--engine", "native"]) == 2
+    assert "not a regular file" in capsys.readouterr().err

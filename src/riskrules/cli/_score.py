@@ -6,7 +6,6 @@ import argparse
 import os
 import stat
 import sys
-from pathlib import Path
 from typing import Any
 
 from riskrules.cli._options import Commands, add_engine, add_params
@@ -74,12 +73,18 @@ def _read_bytes(source: str, limit: int) -> bytes:
         data: bytes = binary.read(limit + 1)
         return data
     try:
-        if not stat.S_ISREG(os.stat(source).st_mode):
-            raise _BadInput(f"{source}: not a regular file")
-        with Path(source).open("rb") as stream:
-            return stream.read(limit + 1)
+        # O_NONBLOCK: opening a FIFO must not wait for a writer before we can refuse it
+        fd = os.open(source, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as exc:
         raise _BadInput(f"{source}: cannot read: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise _BadInput(f"{source}: not a regular file")
+    with os.fdopen(fd, "rb") as stream:
+        try:
+            return stream.read(limit + 1)
+        except OSError as exc:
+            raise _BadInput(f"{source}: cannot read: {exc.strerror or exc}") from None
 
 
 def _read_assessment(source: str) -> Any:

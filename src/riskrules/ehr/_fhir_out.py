@@ -273,6 +273,11 @@ def risk_assessment(
 def overall_text(report: RiskReport) -> str:
     """The report-level level in words: ``"Overall level: low so far; incomplete, could reach
     critical."`` for an incomplete report, ``"Overall level: high."`` for a complete one."""
+    if not report.complete and report.possible_level == report.overall_level:
+        return (
+            f"Overall level: {report.overall_level}; incomplete, but no missing input could "
+            "raise it."
+        )
     text = _risk_text(report.overall_level, report.possible_level, report.complete)
     return f"Overall level: {text}."
 
