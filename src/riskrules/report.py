@@ -123,6 +123,15 @@ class Explanation(FrozenModel):
         return self.text
 
 
+def _incomplete_note(report: RiskReport) -> str:
+    """What follows the overall level in the text summary of an incomplete report."""
+    if report.complete:
+        return ""
+    if report.possible_level == report.overall_level:
+        return " (incomplete: some rules lacked inputs, but none of them could raise it)"
+    return f" so far; incomplete, could reach {report.possible_level} (some rules lacked inputs)"
+
+
 class RiskReport(FrozenModel):
     """The result of scoring one assessment against one ruleset.
 
@@ -130,11 +139,18 @@ class RiskReport(FrozenModel):
     order; ``fired`` is in firing order; ``recommendations`` are ranked (crisis-priority hazards
     first, then urgency, level and support). ``engine`` names the engine that ran but is not part
     of the JSON, so reports compare byte-for-byte across engines.
+
+    ``overall_level`` is the highest hazard level reached so far. ``complete`` tells whether every
+    hazard is complete; ``possible_level`` is the highest level any hazard could still reach if
+    its indeterminate rules fired (the highest ``possible_level`` of the hazards), so it equals
+    ``overall_level`` when the report is complete. An empty assessment reads "low so far,
+    incomplete, could reach critical", never a bare "low".
     """
 
     ruleset: RulesetInfo
     params: dict[str, StrictNumber]
     overall_level: str
+    possible_level: str
     complete: bool
     hazards: dict[str, HazardResult]
     findings: tuple[str, ...]
@@ -177,8 +193,7 @@ class RiskReport(FrozenModel):
         info = self.ruleset
         lines = [
             f"riskrules report: ruleset {info.id} {info.version} ({info.fingerprint[:12]})",
-            f"Overall level: {self.overall_level}"
-            + ("" if self.complete else " (incomplete: some rules lacked inputs)"),
+            f"Overall level: {self.overall_level}" + _incomplete_note(self),
             "",
             "Hazards:",
         ]

@@ -49,7 +49,7 @@ def test_text_summary(files: tuple[Path, Path], capsys: pytest.CaptureFixture[st
     partial.write_text('{"clinician": {"active_clients": 40}}', encoding="utf-8")
     status, out, _ = run(capsys, str(partial), "--ruleset", str(ruleset), "--format", "text")
     assert status == 0
-    assert "Overall level: moderate (incomplete" in out
+    assert "Overall level: moderate so far; incomplete, could reach critical" in out
     assert (
         "caseload: moderate (score 3); incomplete, could reach high; missing: "
         "clinician.life_crisis, clinician.proqol.burnout, clinician.trauma_sessions_share"

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 import riskrules
 from riskrules import AssessmentError, RiskRulesError, Ruleset, Scorer
+from riskrules.ehr._fhir_out import overall_text
 from riskrules.ehr._instruments import INSTRUMENTS, assessment_from_items
 from riskrules.fhir import (
     HAZARD_SYSTEM,
@@ -419,7 +420,7 @@ def check_risk_assessment(resource: dict[str, Any], report: riskrules.RiskReport
         "fingerprint": info.fingerprint,
     }
     assert resource["method"]["coding"][0]["code"] == info.id
-    assert resource["note"] == [{"text": report.disclaimer}]
+    assert resource["note"] == [{"text": overall_text(report)}, {"text": report.disclaimer}]
     outcomes = [p["outcome"]["coding"][0] for p in resource["prediction"]]
     assert [o["code"] for o in outcomes] == list(report.hazards)
     assert all(o["system"] == HAZARD_SYSTEM for o in outcomes)

@@ -262,6 +262,8 @@ def test_comparison_json_is_deterministic_and_complete() -> None:
         "levels",
         "overall",
         "hazards",
+        "only_a",
+        "only_b",
         "rules",
         "recommendations",
         "changed",

@@ -30,6 +30,7 @@ def test_json_has_a_fixed_field_order(heavy: RiskReport) -> None:
         "ruleset",
         "params",
         "overall_level",
+        "possible_level",
         "complete",
         "hazards",
         "findings",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
 from riskrules.cli._options import Commands, add_engine, add_params
 
@@ -209,15 +210,31 @@ def add_batch(commands: Commands) -> None:
 
 
 def _batch(args: argparse.Namespace) -> int:
-    from riskrules.research._batch import score_file
     from riskrules.scoring import Scorer
 
     if args.workers < 1:
         sys.stderr.write("riskrules: --workers must be at least 1\n")
         return 2
     params = dict(args.param) or None
-    with Scorer(args.ruleset, engine=args.engine, params=params) as scorer:
-        summary = score_file(
+    try:
+        summary = _run_batch(args, Scorer(args.ruleset, engine=args.engine, params=params))
+    except KeyboardInterrupt:
+        sys.stderr.write("\nriskrules: interrupted; no results written\n")
+        return 130
+    message = f"riskrules: scored {summary.scored} records into {args.out}"
+    if summary.errors_path is not None:
+        message += f"; skipped {summary.skipped} (listed in {summary.errors_path})"
+    if summary.ignored_fields is not None:
+        message += f"; ignored {summary.ignored_fields} fields the ruleset does not declare"
+    sys.stderr.write(message + "\n")
+    return 0
+
+
+def _run_batch(args: argparse.Namespace, scorer: Any) -> Any:
+    from riskrules.research._batch import score_file
+
+    with scorer:
+        return score_file(
             args.cohort,
             args.out,
             scorer=scorer,
@@ -230,13 +247,6 @@ def _batch(args: argparse.Namespace) -> int:
             progress=sys.stderr,
             unknown_fields=args.unknown_fields,
         )
-    message = f"riskrules: scored {summary.scored} records into {args.out}"
-    if summary.errors_path is not None:
-        message += f"; skipped {summary.skipped} (listed in {summary.errors_path})"
-    if summary.ignored_fields is not None:
-        message += f"; ignored {summary.ignored_fields} fields the ruleset does not declare"
-    sys.stderr.write(message + "\n")
-    return 0
 
 
 def add_synth(commands: Commands) -> None:
@@ -269,6 +279,20 @@ def add_synth(commands: Commands) -> None:
     parser.set_defaults(handler=_synth)
 
 
+def _silence_stdout() -> None:
+    """Point standard output at the null device, so that the interpreter's final flush does not
+    fail again on the closed pipe."""
+    import os
+
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
+
+
 def _synth(args: argparse.Namespace) -> int:
     import json
 
@@ -281,8 +305,13 @@ def _synth(args: argparse.Namespace) -> int:
         if args.format not in (None, "jsonl"):
             sys.stderr.write("riskrules: standard output takes JSON Lines only; use --out\n")
             return 2
-        for record in synthesize(args.n, args.seed, args.missing):
-            sys.stdout.write(json.dumps(record) + "\n")
+        try:
+            for record in synthesize(args.n, args.seed, args.missing):
+                sys.stdout.write(json.dumps(record) + "\n")
+            sys.stdout.flush()
+        except BrokenPipeError:
+            # the reader has had enough (``synth | head``): stop quietly, as cat does
+            _silence_stdout()
         return 0
     write_synthetic(args.out, args.n, args.seed, missing=args.missing, format=args.format)
     return 0

@@ -7,9 +7,10 @@ the text report of an incomplete assessment ends with the questions that matter 
 from __future__ import annotations
 
 import argparse
+import os
+import stat
 import sys
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from riskrules.cli._options import Commands, add_engine, add_params
@@ -111,12 +112,41 @@ class _BadInput(Exception):
     """An assessment that is not readable JSON; the message is already located."""
 
 
+def _read_bytes(source: str, limit: int) -> bytes:
+    """At most ``limit + 1`` bytes of standard input or of a regular file (never a device, a
+    FIFO or a directory, which could block or never end)."""
+    if source == "-":
+        binary = getattr(sys.stdin, "buffer", None)
+        if binary is None:  # a text stream (e.g. replaced in tests): count characters
+            return sys.stdin.read(limit + 1).encode("utf-8")
+        data: bytes = binary.read(limit + 1)
+        return data
+    try:
+        # O_NONBLOCK: opening a FIFO must not wait for a writer before we can refuse it
+        fd = os.open(source, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        raise _BadInput(f"{source}: cannot read: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise _BadInput(f"{source}: not a regular file")
+    with os.fdopen(fd, "rb") as stream:
+        try:
+            return stream.read(limit + 1)
+        except OSError as exc:
+            raise _BadInput(f"{source}: cannot read: {exc.strerror or exc}") from None
+
+
 def _read_assessment(source: str) -> Any:
     import json
 
+    from riskrules.scoring._validation import MAX_BYTES
+
     where = "<stdin>" if source == "-" else source
+    data = _read_bytes(source, MAX_BYTES)
+    if len(data) > MAX_BYTES:
+        raise _BadInput(f"{where}: larger than {MAX_BYTES} bytes; an assessment is smaller")
     try:
-        text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise _BadInput(f"{where}: not UTF-8 text ({exc.reason})") from None
 

@@ -8,7 +8,9 @@ Decisions (see docs/cds-hooks.md):
 - One card per hazard whose level is at the second level of the scale or above (``moderate``
   in the default scale). Hazards below that level that are *incomplete* and could reach it
   (``possible_level``) share one last ``info`` card listing their missing inputs, so missing
-  information is never shown as low risk and unassessed hazards do not crowd the screen.
+  information is never shown as low risk and unassessed hazards do not crowd the screen. That
+  card opens with the report's overall level and the level it could still reach ("Overall
+  level: low so far; incomplete, could reach critical.").
 - ``indicator`` by level: the top level of the scale is ``critical``, the one below it is
   ``warning``, every other level (and an incomplete hazard's card) is ``info``. In the default
   scale: moderate -> info, high -> warning, critical -> critical.
@@ -31,7 +33,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from riskrules.ehr._fhir_out import BASE_URL, HAZARD_SYSTEM
+from riskrules.ehr._fhir_out import BASE_URL, HAZARD_SYSTEM, overall_text
 from riskrules.report import RiskReport
 
 if TYPE_CHECKING:
@@ -257,7 +259,12 @@ def _incomplete_card(
     """One info card for the hazards below moderate that missing inputs keep from being ruled
     out: an unassessed hazard is shown as unknown, never as low."""
     info = report.ruleset
-    lines = ["Not ruled out: these hazards lack inputs and could reach a higher level.", ""]
+    lines = [
+        overall_text(report),
+        "",
+        "Not ruled out: these hazards lack inputs and could reach a higher level.",
+        "",
+    ]
     for hid in pending:
         result = report.hazards[hid]
         missing = ", ".join(f"`{name}`" for name in result.missing)

@@ -134,7 +134,7 @@ def _risk_concept(
     level: str, possible: str, complete: bool, risk_codes: Mapping[str, str] | None
 ) -> dict[str, Any]:
     code = _risk_code(level, risk_codes)
-    text = level if complete else f"{level} so far; incomplete, could reach {possible}"
+    text = _risk_text(level, possible, complete)
     return {
         "coding": [
             {
@@ -223,7 +223,9 @@ def risk_assessment(
     QuestionnaireResponses (or Observations). ``occurrence`` is a FHIR dateTime, never filled in
     with the current time. ``hazards`` limits the predictions (default: all, in report order);
     ``risk_codes`` maps further level names to risk-probability codes. ``status`` is ``final``
-    when the report is complete, else ``preliminary``.
+    when the report is complete, else ``preliminary``. When every hazard is included, the first
+    note gives the report's overall level, and for an incomplete report the level it could
+    still reach (``"Overall level: low so far; incomplete, could reach critical."``).
     """
     hids = _hazard_ids(report, hazards)
     method, extension = _ruleset_parts(report)
@@ -261,8 +263,27 @@ def risk_assessment(
     mitigation = _mitigation(report, hids)
     if mitigation is not None:
         resource["mitigation"] = mitigation
-    resource["note"] = [{"text": report.disclaimer}]
+    notes = [{"text": report.disclaimer}]
+    if len(hids) == len(report.hazards):
+        notes.insert(0, {"text": overall_text(report)})
+    resource["note"] = notes
     return resource
+
+
+def overall_text(report: RiskReport) -> str:
+    """The report-level level in words: ``"Overall level: low so far; incomplete, could reach
+    critical."`` for an incomplete report, ``"Overall level: high."`` for a complete one."""
+    if not report.complete and report.possible_level == report.overall_level:
+        return (
+            f"Overall level: {report.overall_level}; incomplete, but no missing input could "
+            "raise it."
+        )
+    text = _risk_text(report.overall_level, report.possible_level, report.complete)
+    return f"Overall level: {text}."
+
+
+def _risk_text(level: str, possible: str, complete: bool) -> str:
+    return level if complete else f"{level} so far; incomplete, could reach {possible}"
 
 
 def observations(

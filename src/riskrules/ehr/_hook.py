@@ -89,7 +89,10 @@ def _mark_incomplete(report: RiskReport, gaps: Sequence[str]) -> RiskReport:
         hazards[hid] = hazard.model_copy(
             update={"complete": False, "possible_level": top, "missing": missing}
         )
-    return report.model_copy(update={"hazards": hazards, "complete": False})
+    reach = scale[-1] if scale and hazards else report.possible_level
+    return report.model_copy(
+        update={"hazards": hazards, "complete": False, "possible_level": reach}
+    )
 
 
 def _request_fields(data: Any) -> tuple[str, str, str]:

@@ -11,7 +11,9 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
 import sys
+import threading
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -206,9 +208,12 @@ def score_file(
     ``on_error="fail"`` stops at the first bad record with a :class:`RecordError` and leaves no
     output file (rows go to a temporary file that is renamed only at the end). ``"skip"`` writes
     each bad record's index, id and located error to ``errors_path`` (default
-    ``<out>.errors.jsonl``) and carries on. ``progress`` is the stream for the progress line
-    (drawn only if it is a terminal). ``unknown_fields="ignore"`` leaves out of each record the
-    fields the ruleset does not declare, before it is scored, and counts them.
+    ``<out>.errors.jsonl``) and carries on; when no record was skipped no errors file is
+    written. A run that completes removes errors files of earlier runs beside ``out`` (the
+    default one and ``errors_path``) unless it wrote them. SIGINT and SIGTERM stop the run and
+    remove its temporary files. ``progress`` is the stream for the progress line
+    (drawn only if it is a terminal). ``unknown_fields="ignore"`` leaves out of each record
+    the fields the ruleset does not declare, before it is scored, and counts them.
     """
     if unknown_fields not in UNKNOWN_FIELDS:
         raise ValueError(f"unknown_fields is 'error' or 'ignore', not {unknown_fields!r}")
@@ -228,6 +233,7 @@ def score_file(
     temp_errors = None if errors_target is None else _temporary(errors_target)
     try:
         with (
+            _signals_as_exit(),
             contextlib.closing(bar),
             _open_errors(temp_errors) as errors_file,
             RowWriter(temp_out, result_columns(ruleset), kind_out) as writer,
@@ -237,13 +243,48 @@ def score_file(
             results = scorer.score_many(assessments, workers=workers, on_error="return")
             scored, skipped = _write_results(results, pending, writer, errors_file, bar, source)
         os.replace(temp_out, target)
-        if temp_errors is not None and errors_target is not None:
+        if skipped and temp_errors is not None and errors_target is not None:
             os.replace(temp_errors, errors_target)
     except BaseException:
         for temp in (temp_out, temp_errors):
             if temp is not None:
                 temp.unlink(missing_ok=True)
         raise
+    if temp_errors is not None:
+        temp_errors.unlink(missing_ok=True)
+    written = errors_target if skipped else None
+    _remove_stale(target, errors_target, written)
     return BatchSummary(
-        scored, skipped, errors_target, ignored[0] if unknown_fields == "ignore" else None
+        scored, skipped, written, ignored[0] if unknown_fields == "ignore" else None
     )
+
+
+def _remove_stale(target: Path, errors_target: Path | None, written: Path | None) -> None:
+    """Remove errors files of earlier runs that would sit beside the new results unrelated to
+    them: the default ``<out>.errors.jsonl`` and the chosen errors file, unless just written."""
+    for stale in {target.with_name(target.name + ".errors.jsonl"), errors_target}:
+        if stale is not None and stale != written:
+            stale.unlink(missing_ok=True)
+
+
+class _Terminated(SystemExit):
+    """SIGTERM arrived: unwind like Ctrl-C so that temporary files are removed."""
+
+
+@contextlib.contextmanager
+def _signals_as_exit() -> Iterator[None]:
+    """While a batch runs, SIGTERM raises (as SIGINT already does), so that the cleanup of the
+    temporary files runs; the previous handler comes back afterwards. Only the main thread may
+    set handlers: elsewhere nothing changes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(signum: int, frame: Any) -> None:
+        raise _Terminated(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

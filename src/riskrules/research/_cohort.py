@@ -15,23 +15,32 @@ never in logs.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import json
 import math
 import os
+import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any, NamedTuple, NoReturn
+from typing import IO, Any, NamedTuple, NoReturn
 
 from riskrules.errors import AssessmentError, RiskRulesError
 from riskrules.research._formats import BATCH_ROWS, detect_format, import_parquet
 from riskrules.ruleset import Input, Ruleset
+from riskrules.scoring._validation import MAX_BYTES
+
+try:
+    import orjson as _orjson
+except ImportError:  # pragma: no cover - orjson is a dependency; the strict parser still works
+    _orjson = None  # type: ignore[assignment]
 
 __all__ = [
     "Record",
     "UnreadableRecord",
     "count_records",
     "iter_records",
+    "loads_line",
     "strict_json_loads",
 ]
 
@@ -100,67 +109,141 @@ def _json_constant(name: str) -> NoReturn:
     raise ValueError(f"{name} is not a JSON number")
 
 
+_DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
+_WIDE_INTEGER = b"0" * 19
+"""Nineteen digits in a row (once every digit reads 0): an integer orjson may have read as a
+float (it keeps 64 bits; -2**63 - 1 already has nineteen digits)."""
+
+
+def _key_count(obj: Any) -> int:
+    """How many keys the objects in ``obj`` hold, nested ones included."""
+    count = 0
+    stack = [obj]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            count += len(node)
+            stack.extend(v for v in node.values() if isinstance(v, dict | list))
+        elif isinstance(node, list):
+            stack.extend(v for v in node if isinstance(v, dict | list))
+    return count
+
+
+def _certain(raw: bytes, obj: Any) -> bool:
+    """Whether orjson's reading of ``raw`` is certainly the strict parser's.
+
+    Every key of the line is followed by its own colon, so a line holds at most as many keys as
+    colons; when the parsed objects hold as many keys as the line has colons, no key was given
+    twice (a repeated key leaves one fewer). Colons inside strings only make this fall back. A
+    line with only its top object (one ``{``, no ``[``) holds ``len(obj)`` keys. Integers of 19
+    digits or more may have become floats: not certain either.
+    """
+    if _WIDE_INTEGER in raw.translate(_DIGITS_AS_ZERO):
+        return False
+    flat = isinstance(obj, dict) and raw.count(b"{") == 1 and b"[" not in raw
+    keys = len(obj) if flat else _key_count(obj)
+    return keys == raw.count(b":")
+
+
+def loads_line(raw: bytes) -> Any:
+    """One JSON Lines line as :func:`strict_json_loads` reads it, faster.
+
+    orjson parses first; its result is kept only when it is certainly what the strict parser
+    gives (no key given twice, no integer beyond 64 bits: see ``_certain``). Anything else,
+    including every error, goes through the strict parser, which decides and words the message.
+    """
+    if _orjson is not None:
+        try:
+            obj = _orjson.loads(raw)
+        except _orjson.JSONDecodeError:
+            pass
+        else:
+            if _certain(raw, obj):
+                return obj
+    return strict_json_loads(raw.decode("utf-8"))
+
+
+def _next_line(stream: IO[bytes]) -> tuple[bytes, bool]:
+    """The next line of ``stream`` (``b""`` at the end) and whether it was longer than
+    MAX_BYTES: the rest of such a line is skipped without holding it in memory."""
+    line = stream.readline(MAX_BYTES + 1)
+    if len(line) <= MAX_BYTES or line.endswith(b"\n"):
+        return line, False
+    while line and not line.endswith(b"\n"):
+        line = stream.readline(1 << 20)
+    return b"x", True
+
+
 def _read_jsonl(path: Path, id_column: str) -> Iterator[Record]:
     index = 0
+    lineno = 0
     with path.open("rb") as stream:
-        for lineno, raw in enumerate(stream, 1):
-            if not raw.strip():
+        while True:
+            raw, too_long = _next_line(stream)
+            if not raw:
+                return
+            lineno += 1
+            if lineno == 1 and raw.startswith(codecs.BOM_UTF8):
+                raw = raw[len(codecs.BOM_UTF8) :]
+            if not too_long and not raw.strip():
                 continue
             where = f"line {lineno}"
-            try:
-                text = raw.decode("utf-8")
-                obj = strict_json_loads(text)
-            except UnicodeDecodeError as exc:
-                error = AssessmentError("", None, f"{where}: not UTF-8 text ({exc.reason})")
-                yield Record(index, None, UnreadableRecord(error))
-            except json.JSONDecodeError as exc:
-                shown = text.rstrip("\r\n")
-                error = AssessmentError(
-                    "", shown, f"{where}, column {exc.colno}: invalid JSON: {exc.msg}"
-                )
-                yield Record(index, None, UnreadableRecord(error))
-            except (ValueError, RecursionError) as exc:
-                reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
-                error = AssessmentError("", None, f"{where}: invalid JSON: {reason}")
+            if too_long:
+                error = AssessmentError("", None, f"{where}: longer than {MAX_BYTES} bytes")
                 yield Record(index, None, UnreadableRecord(error))
             else:
-                if isinstance(obj, dict):
-                    record_id = _record_id(obj.pop(id_column, None))
-                    yield Record(index, record_id, obj)
-                else:
-                    error = AssessmentError(
-                        "", obj, f"{where}: a record must be a JSON object of fields"
-                    )
-                    yield Record(index, None, UnreadableRecord(error))
+                yield _jsonl_record(index, raw, where, id_column)
             index += 1
+
+
+def _jsonl_record(index: int, raw: bytes, where: str, id_column: str) -> Record:
+    try:
+        obj = loads_line(raw)
+    except UnicodeDecodeError as exc:
+        error = AssessmentError("", None, f"{where}: not UTF-8 text ({exc.reason})")
+        return Record(index, None, UnreadableRecord(error))
+    except json.JSONDecodeError as exc:
+        shown = raw.decode("utf-8", "replace").rstrip("\r\n")
+        error = AssessmentError("", shown, f"{where}, column {exc.colno}: invalid JSON: {exc.msg}")
+        return Record(index, None, UnreadableRecord(error))
+    except (ValueError, RecursionError) as exc:
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        error = AssessmentError("", None, f"{where}: invalid JSON: {reason}")
+        return Record(index, None, UnreadableRecord(error))
+    if isinstance(obj, dict):
+        record_id = _record_id(obj.pop(id_column, None))
+        return Record(index, record_id, obj)
+    error = AssessmentError("", obj, f"{where}: a record must be a JSON object of fields")
+    return Record(index, None, UnreadableRecord(error))
 
 
 _TRUE = frozenset({"true", "True", "TRUE"})
 _FALSE = frozenset({"false", "False", "FALSE"})
 
 
+_JSON_INTEGER = re.compile(r"-?(?:0|[1-9][0-9]*)", re.ASCII)
+_JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?", re.ASCII)
+
+
 def _convert_cell(spec: Input | None, cell: str) -> Any:
     """A CSV cell as the declared input type; the raw string when it does not convert, so that
-    validation reports it as an AssessmentError naming the field."""
+    validation reports it as an AssessmentError naming the field.
+
+    Numbers are read as strictly as JSON reads them: ASCII digits only, no spaces, underscores,
+    leading ``+`` or leading zeros (``4_0``, `` 40`` and Arabic-Indic digits stay strings)."""
     if spec is None:
         return cell
-    text = cell.strip()
     if spec.type == "integer":
-        try:
-            return int(text)
-        except ValueError:
-            return cell
+        return int(cell) if _JSON_INTEGER.fullmatch(cell) else cell
     if spec.type == "number":
-        try:
-            return int(text)
-        except ValueError:
-            pass
-        try:
-            value = float(text)
-        except ValueError:
+        if _JSON_INTEGER.fullmatch(cell):
+            return int(cell)
+        if not _JSON_NUMBER.fullmatch(cell):
             return cell
+        value = float(cell)
         return value if math.isfinite(value) else cell
     if spec.type == "boolean":
+        text = cell.strip()
         if text in _TRUE:
             return True
         if text in _FALSE:
@@ -169,32 +252,75 @@ def _convert_cell(spec: Input | None, cell: str) -> Any:
     return cell
 
 
+def _csv_header(path: Path, reader: Any) -> list[str] | None:
+    """The header row without a byte order mark; a RiskRulesError when a column is named
+    twice (the reader would otherwise keep only the last one)."""
+    header: list[str] | None = next(reader, None)
+    if header is None:
+        return None
+    if header and header[0].startswith("\ufeff"):
+        header[0] = header[0][1:]
+    _no_duplicates(path, header)
+    return header
+
+
+def _no_duplicates(path: Path, names: list[str]) -> None:
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise RiskRulesError(
+                f"{path}: column {name!r} appears more than once; each input needs one column"
+            )
+        seen.add(name)
+
+
 def _read_csv(path: Path, ruleset: Ruleset, id_column: str) -> Iterator[Record]:
-    inputs = ruleset.inputs
     with path.open("r", encoding="utf-8", newline="") as stream:
         reader = csv.reader(stream)
-        header = next(reader, None)
+        header = _csv_header(path, reader)
         if header is None:
             return
-        if header and header[0].startswith("\ufeff"):
-            header[0] = header[0][1:]
-        specs = [inputs.get(name) for name in header]
-        for index, row in enumerate(reader):
-            record_id: str | None = None
-            assessment: dict[str, Any] = {}
-            where = f"line {reader.line_num}"
-            if len(row) != len(header):
-                error = AssessmentError(
-                    "", None, f"{where}: {len(row)} cells for {len(header)} columns"
-                )
+        specs = [ruleset.inputs.get(name) for name in header]
+        index = 0
+        while True:
+            where = f"line {reader.line_num + 1}"
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                reason = str(exc)
+                if "field larger" in reason:
+                    reason = f"a cell longer than {csv.field_size_limit()} characters"
+                error = AssessmentError("", None, f"{where}: unreadable CSV row: {reason}")
                 yield Record(index, None, UnreadableRecord(error))
+                index += 1
                 continue
-            for name, spec, cell in zip(header, specs, row, strict=True):
-                if name == id_column:
-                    record_id = _record_id(cell)
-                elif cell != "":
-                    assessment[name] = _convert_cell(spec, cell)
-            yield Record(index, record_id, assessment)
+            if not row:
+                continue  # a blank line holds no record
+            yield _csv_record(index, row, header, specs, f"line {reader.line_num}", id_column)
+            index += 1
+
+
+def _csv_record(
+    index: int,
+    row: list[str],
+    header: list[str],
+    specs: list[Input | None],
+    where: str,
+    id_column: str,
+) -> Record:
+    if len(row) != len(header):
+        error = AssessmentError("", None, f"{where}: {len(row)} cells for {len(header)} columns")
+        return Record(index, None, UnreadableRecord(error))
+    record_id: str | None = None
+    assessment: dict[str, Any] = {}
+    for name, spec, cell in zip(header, specs, row, strict=True):
+        if name == id_column:
+            record_id = _record_id(cell)
+        elif cell != "":
+            assessment[name] = _convert_cell(spec, cell)
+    return Record(index, record_id, assessment)
 
 
 def _plain(value: Any, spec: Input | None) -> Any:
@@ -229,11 +355,21 @@ def _read_parquet(path: Path, ruleset: Ruleset, id_column: str) -> Iterator[Reco
     except Exception as exc:
         raise RiskRulesError(f"{path}: not a readable Parquet file ({exc})") from None
     with parquet:
+        _no_duplicate_fields(path, parquet.schema_arrow)
         for batch in parquet.iter_batches(batch_size=BATCH_ROWS):
             for row in batch.to_pylist():
                 record_id = _record_id(row.pop(id_column, None))
                 yield Record(index, record_id, _clean(row, ruleset.inputs, ""))
                 index += 1
+
+
+def _no_duplicate_fields(path: Path, schema: Any, prefix: str = "") -> None:
+    """A RiskRulesError naming a column (or struct field) that appears twice in ``schema``."""
+    names = [f"{prefix}{field.name}" for field in schema]
+    _no_duplicates(path, names)
+    for field in schema:
+        if hasattr(field.type, "fields"):  # a struct column: its fields must be unique too
+            _no_duplicate_fields(path, field.type.fields, f"{prefix}{field.name}.")
 
 
 def iter_records(
@@ -282,6 +418,6 @@ def count_records(path: str | os.PathLike[str], *, format: str | None = None) ->
             return int(parquet.metadata.num_rows)
     if kind == "csv":
         with source.open("r", encoding="utf-8", newline="") as stream:
-            return max(sum(1 for _ in csv.reader(stream)) - 1, 0)
+            return max(sum(1 for line in stream if line.strip()) - 1, 0)
     with source.open("rb") as stream:
         return sum(1 for line in stream if line.strip())

@@ -232,6 +232,8 @@ def compare(
             levels=counts.levels,
             overall=counts.overall.result(),
             hazards=tuple(tally.result() for tally in counts.hazards.values()),
+            only_a=tuple(h for h in scorer_a.ruleset.hazards if h not in scorer_b.ruleset.hazards),
+            only_b=tuple(h for h in scorer_b.ruleset.hazards if h not in scorer_a.ruleset.hazards),
             rules=counts.rules(),
             recommendations=counts.recommendations(),
             changed=tuple(counts.changed),

@@ -112,6 +112,8 @@ class Comparison(FrozenModel):
     levels: tuple[str, ...]
     overall: Agreement
     hazards: tuple[Agreement, ...]
+    only_a: tuple[str, ...] = ()
+    only_b: tuple[str, ...] = ()
     rules: tuple[RuleRate, ...]
     recommendations: tuple[ProtocolChange, ...]
     changed: tuple[ChangedRecord, ...]
@@ -168,7 +170,9 @@ class SweepResult(FrozenModel):
     """The result of :func:`sweep`: one :class:`SweepPoint` per grid point.
 
     Points are in grid order: the first parameter's values outermost, in the order given.
-    ``ruleset.params`` are the parameters' values apart from the swept ones.
+    ``ruleset.params`` are the parameters' values apart from the swept ones. ``hazards`` are the
+    hazards the swept parameters can change (in ruleset order); ``unaffected`` the others,
+    left out of the points because no value of the parameters can change their levels.
     """
 
     ruleset: ComparisonSide
@@ -177,6 +181,7 @@ class SweepResult(FrozenModel):
     records: int
     levels: tuple[str, ...]
     hazards: tuple[str, ...]
+    unaffected: tuple[str, ...] = ()
     points: tuple[SweepPoint, ...]
     ignored_fields: int | None = None
     """With ``unknown_fields="ignore"``: the fields left out of the cohort's records because the

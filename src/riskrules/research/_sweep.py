@@ -24,6 +24,8 @@ from riskrules.research._records import (
     score_record,
 )
 from riskrules.research._results import OVERALL, ComparisonSide, SweepPoint, SweepResult
+from riskrules.ruleset import Ruleset
+from riskrules.ruleset._conditions import findings_read, params_used
 from riskrules.scoring import Scorer
 from riskrules.scoring._scorer import _load
 
@@ -58,6 +60,29 @@ def _grid(grid: Mapping[str, Sequence[int | float]]) -> tuple[tuple[str, ...], l
     return names, values
 
 
+def affected_hazards(rs: Ruleset, names: Sequence[str]) -> frozenset[str]:
+    """The hazards whose level the parameters ``names`` can change: those of the rules whose
+    conditions read them, and of the rules that read (positively or negatively) a finding
+    asserted by such a rule, followed to a fixpoint."""
+    wanted = set(names)
+    rules = rs.rules
+    changed = {r.id for r in rules if wanted & set(params_used(r.when))}
+    readers: dict[str, list[str]] = {}
+    for rule in rules:
+        for finding, _ in findings_read(rule.when):
+            readers.setdefault(finding, []).append(rule.id)
+    by_id = {rule.id: rule for rule in rules}
+    todo = list(changed)
+    while todo:
+        rule = by_id[todo.pop()]
+        for finding in rule.then.assert_:
+            for reader in readers.get(finding, ()):
+                if reader not in changed:
+                    changed.add(reader)
+                    todo.append(reader)
+    return frozenset(by_id[r].hazard for r in changed)
+
+
 def sweep(
     ruleset: RulesetSource,
     cohort: Cohort,
@@ -77,6 +102,9 @@ def sweep(
     keeps one compiled ruleset per point alive, hence the cap of :data:`MAX_SWEEP_POINTS` points.
     With ``unknown_fields="ignore"`` the fields the ruleset does not declare are left out of each
     record before it is scored, and ``ignored_fields`` counts them.
+
+    Hazards the swept parameters cannot affect (see :func:`affected_hazards`) are left out of
+    the tables and listed in ``SweepResult.unaffected``.
     """
     if unknown_fields not in UNKNOWN_FIELDS:
         raise ValueError(f"unknown_fields is 'error' or 'ignore', not {unknown_fields!r}")
@@ -87,7 +115,9 @@ def sweep(
         raise RiskRulesError(f"parameter {overlap[0]!r} is both swept and fixed")
     points = [dict(zip(names, combo, strict=True)) for combo in itertools.product(*values)]
     levels = rs.scale
-    hazards = tuple(rs.hazards)
+    reach = affected_hazards(rs, names)
+    hazards = tuple(h for h in rs.hazards if h in reach)
+    unaffected = tuple(h for h in rs.hazards if h not in reach)
     with contextlib.ExitStack() as stack:
         scorers = [
             stack.enter_context(Scorer(rs, engine=engine, params={**(params or {}), **point}))
@@ -107,7 +137,8 @@ def sweep(
                 report = score_record(scorer, where, index, rid, assessment)
                 count[OVERALL][report.overall_level] += 1
                 missing[OVERALL] += not report.complete
-                for hid, result in report.hazards.items():
+                for hid in hazards:
+                    result = report.hazards[hid]
                     count[hid][result.level] += 1
                     missing[hid] += not result.complete
         if records == 0:
@@ -122,6 +153,7 @@ def sweep(
         records=records,
         levels=levels,
         hazards=hazards,
+        unaffected=unaffected,
         points=tuple(
             SweepPoint(
                 params=point,

@@ -47,6 +47,9 @@ def _header(result: Comparison) -> list[str]:
         lines.append(
             f"  parameter {name}: A {a.params.get(name, '-')}, B {b.params.get(name, '-')}"
         )
+    for side, only in (("A", result.only_a), ("B", result.only_b)):
+        if only:
+            lines.append(f"  hazards only in {side} (not compared): {', '.join(only)}")
     return [
         *lines,
         f"Records: {result.records}; incomplete reports: A {result.overall.incomplete_a}, "
@@ -176,6 +179,11 @@ def sweep_text(result: SweepResult) -> str:
             f"{name} = {', '.join(map(str, result.values[name]))}" for name in result.parameters
         ),
     ]
+    if result.unaffected:
+        lines.append(
+            "Not shown (the swept parameters cannot change their levels): "
+            + ", ".join(result.unaffected)
+        )
     for hazard in (OVERALL, *result.hazards):
         lines += ["", f"{hazard}: records per level"]
         lines += _table(

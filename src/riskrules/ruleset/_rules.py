@@ -15,7 +15,11 @@ from riskrules._types import FrozenModel, StrictNumber
 from riskrules.ruleset._conditions import Condition
 from riskrules.ruleset._model import DottedName, Id, Text, check_finite
 
-__all__ = ["DEFAULT_LEVELS", "URGENCIES", "Hazard", "Protocol", "Rule", "Then"]
+__all__ = ["DEFAULT_LEVELS", "MAX_POINTS", "URGENCIES", "Hazard", "Protocol", "Rule", "Then"]
+
+MAX_POINTS = 1_000_000
+"""Largest ``points`` of a rule and ``cap`` of a hazard: a hazard's score, the sum of its fired
+rules' points, then always stays a finite number (``1e308`` on two rules would overflow)."""
 
 DEFAULT_LEVELS: tuple[str, ...] = ("low", "moderate", "high", "critical")
 """The ordered level scale used when a ruleset does not declare ``levels``."""
@@ -30,7 +34,7 @@ class Hazard(FrozenModel):
     title: Text
     description: StrictStr | None = None
     bands: dict[str, StrictNumber]
-    cap: Annotated[StrictNumber, Field(gt=0)] | None = None
+    cap: Annotated[StrictNumber, Field(gt=0, le=MAX_POINTS)] | None = None
     priority: StrictInt = 0
     recommend: dict[str, tuple[Id, ...]] = Field(default_factory=dict)
 
@@ -38,7 +42,7 @@ class Hazard(FrozenModel):
 class Then(FrozenModel):
     """What a fired rule does: add points, assert findings, recommend protocols, set a floor."""
 
-    points: Annotated[StrictNumber, Field(ge=0)] = 0
+    points: Annotated[StrictNumber, Field(ge=0, le=MAX_POINTS)] = 0
     assert_: tuple[DottedName, ...] = Field(default=(), alias="assert")
     recommend: tuple[Id, ...] = ()
     floor: StrictStr | None = None

@@ -67,6 +67,7 @@ class _Shape:
     """Everything in a report but the input values read: shared by equal runs."""
 
     overall_level: str
+    possible_level: str
     complete: bool
     hazards: dict[str, HazardResult]
     findings: tuple[str, ...]
@@ -304,6 +305,7 @@ class Aggregator:
                 "ruleset": self._info,
                 "params": dict(self._params),
                 "overall_level": shape.overall_level,
+                "possible_level": shape.possible_level,
                 "complete": shape.complete,
                 "hazards": dict(shape.hazards),
                 "findings": shape.findings,
@@ -342,6 +344,7 @@ class Aggregator:
 
         hazards: dict[str, HazardResult] = {}
         levels: dict[str, int] = {}
+        reach = 0
         for hid, hazard in self._hazards.items():
             mine = fired_by.get(hid, [])
             score, level = self._level(hazard, mine)
@@ -352,6 +355,7 @@ class Aggregator:
             else:
                 possible, absent = level, frozenset()
             levels[hid] = level
+            reach = max(reach, possible, level)
             key = (hid, score, level, max(possible, level), not still_open, absent)
             result = cast("HazardResult | None", self._parts.get(key))
             if result is None:
@@ -371,6 +375,7 @@ class Aggregator:
 
         return _Shape(
             overall_level=scale[max(levels.values(), default=0)],
+            possible_level=scale[reach],
             complete=not indeterminate,
             hazards=hazards,
             findings=tuple(findings),

@@ -4,11 +4,19 @@
 holding one Scorer compiled once from the pickled Ruleset, parameters and engine name, and yields
 the reports back in input order with at most two chunks per worker in flight, so memory stays
 bounded however long the input.
+
+The parent process reads the input and rebuilds every report from its JSON, which costs about a
+quarter of scoring it; it needs a core of its own. When the machine has too few cores for
+``workers`` to pay off, a one-line notice goes to standard error if that is a terminal
+(:func:`parallel_notice`). For an input of known length, chunks shrink so that every worker gets
+work (:func:`chunk_size_for`); ``chunk_size`` is then the largest chunk.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+import os
+import sys
+from collections.abc import Iterable, Iterator, Mapping, Sized
 from concurrent.futures import Future
 from typing import Any
 
@@ -16,7 +24,7 @@ from riskrules.errors import AssessmentError, EngineError, RiskRulesError
 from riskrules.report import RiskReport
 from riskrules.ruleset import Ruleset
 
-__all__ = ["score_parallel"]
+__all__ = ["available_cores", "chunk_size_for", "parallel_notice", "score_parallel"]
 
 _worker_scorer: Any = None
 """The Scorer of this worker process (compiled once, by :func:`_start_worker`)."""
@@ -40,6 +48,51 @@ def _score_chunk(chunk: list[Mapping[str, Any]], on_error: str) -> list[str | As
                 raise
             out.append(exc)
     return out
+
+
+def available_cores() -> int:
+    """The CPU cores this process may run on (its affinity where the platform tells)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # pragma: no cover - platforms without affinity
+        return os.cpu_count() or 1
+
+
+def parallel_notice(workers: int, cores: int) -> str | None:
+    """The one-line notice for ``workers`` processes on ``cores`` cores, or None when they can
+    pay off. The parent process needs a core of its own (it reads the input and rebuilds every
+    report), so at most ``cores - 1`` workers run at full speed; on fewer than three cores no
+    number of workers beats ``workers=1``."""
+    usable = cores - 1
+    if usable < 2:
+        return (
+            f"riskrules: {workers} workers on {cores} CPU core(s): parallel scoring needs at "
+            "least 3 cores to be faster than workers=1 here (see docs/scaling.md)"
+        )
+    if workers > usable:
+        return (
+            f"riskrules: {workers} workers on {cores} CPU cores: more than {usable} will not be "
+            "faster here (see docs/scaling.md)"
+        )
+    return None
+
+
+def _tell(notice: str | None) -> None:
+    """Show ``notice`` on standard error when it is a terminal (never in logs or pipes)."""
+    stream = sys.stderr
+    isatty = getattr(stream, "isatty", None)
+    if notice is not None and isatty is not None and isatty():
+        stream.write(notice + "\n")
+        stream.flush()
+
+
+def chunk_size_for(count: int | None, workers: int, chunk_size: int) -> int:
+    """The chunk size to send: ``chunk_size``, or smaller when the input's length is known and
+    short, so that every worker gets about four chunks (at least 16 records each) instead of one
+    worker scoring nearly everything while the others wait."""
+    if count is None:
+        return chunk_size
+    return max(1, min(chunk_size, max(16, -(-count // (workers * 4)))))
 
 
 def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
@@ -73,6 +126,10 @@ def score_parallel(
     import multiprocessing
     from collections import deque
     from concurrent.futures import ProcessPoolExecutor
+
+    _tell(parallel_notice(workers, available_cores()))
+    count = len(assessments) if isinstance(assessments, Sized) else None
+    chunk_size = chunk_size_for(count, workers, chunk_size)
 
     context = multiprocessing.get_context("spawn")
     pool = ProcessPoolExecutor(

@@ -18,7 +18,26 @@ from riskrules.ruleset._spec import Input, Ruleset, did_you_mean
 if TYPE_CHECKING:
     from riskrules._types import Number, Value
 
-__all__ = ["AssessmentValidator"]
+__all__ = [
+    "MAX_BYTES",
+    "MAX_DEPTH",
+    "MAX_STRING",
+    "MAX_VALUES",
+    "AssessmentValidator",
+    "check_assessment_shape",
+]
+
+MAX_BYTES = 4 * 1024 * 1024
+"""Largest assessment document read from a file or a JSON Lines line, in bytes (4 MiB)."""
+
+MAX_DEPTH = 32
+"""Deepest nesting of objects and arrays an assessment may have (the top object is depth 1)."""
+
+MAX_VALUES = 10_000
+"""Most values (objects, arrays, scalars and keys) an assessment may hold."""
+
+MAX_STRING = 10_000
+"""Longest string (a value or a field name) an assessment may hold, in characters."""
 
 _MAX_EXACT_INT = 2**53 - 1
 """Largest integer a JSON number (an IEEE double) represents exactly; engines must agree."""
@@ -95,6 +114,39 @@ def _check_enum(name: str, spec: Input, value: Any) -> Value:
             f"must be one of {', '.join(map(repr, allowed))}{did_you_mean(value, allowed)}",
         )
     return str(value)
+
+
+def check_assessment_shape(assessment: Any) -> None:
+    """Refuse an assessment nested deeper than :data:`MAX_DEPTH`, holding more than
+    :data:`MAX_VALUES` values or a string longer than :data:`MAX_STRING` characters, with an
+    AssessmentError naming the field where the limit was passed (never a RecursionError or a
+    memory blow-up later on). Iterative, so any depth is safe to check; a non-mapping passes
+    (the validator reports it)."""
+    if not isinstance(assessment, Mapping):
+        return
+    stack: list[tuple[str, Any, int]] = [("", assessment, 1)]
+    count = 0
+    while stack:
+        where, node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise AssessmentError(where, None, f"nested deeper than {MAX_DEPTH} levels")
+        pairs = node.items() if isinstance(node, Mapping) else enumerate(node)
+        for key, value in pairs:
+            count += 2
+            if count > MAX_VALUES:
+                raise AssessmentError("", None, f"holds more than {MAX_VALUES} values")
+            if isinstance(key, str) and len(key) > MAX_STRING:
+                raise AssessmentError(
+                    where, None, f"a field name is longer than {MAX_STRING} characters"
+                )
+            name = f"{where}.{key}" if where else str(key)
+            if isinstance(value, str):
+                if len(value) > MAX_STRING:
+                    raise AssessmentError(
+                        name, None, f"a string longer than {MAX_STRING} characters"
+                    )
+            elif isinstance(value, Mapping | list | tuple):
+                stack.append((name, value, depth + 1))
 
 
 _CHECKS = {
@@ -176,6 +228,7 @@ class AssessmentValidator:
         self._checks = {name: _checker(name, spec) for name, spec in self._inputs.items()}
 
     def __call__(self, assessment: Any) -> dict[str, Value]:
+        check_assessment_shape(assessment)
         if not isinstance(assessment, Mapping):
             raise AssessmentError(
                 "",
