@@ -39,3 +39,13 @@ def add_params(parser: argparse.ArgumentParser, flag: str, *, help: str) -> None
     parser.add_argument(
         flag, action="append", type=param, default=[], metavar="NAME=VALUE", help=help
     )
+
+
+def add_ruleset(parser: argparse.ArgumentParser) -> None:
+    """The ``--ruleset`` option shared by the commands that score with one ruleset."""
+    parser.add_argument(
+        "--ruleset",
+        default="default",
+        metavar="PATH|NAME",
+        help="ruleset file, directory or built-in name (default: default)",
+    )

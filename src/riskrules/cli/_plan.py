@@ -8,7 +8,7 @@ import json
 import sys
 from typing import Any
 
-from riskrules.cli._options import Commands, add_engine, add_params
+from riskrules.cli._options import Commands, add_engine, add_params, add_ruleset
 
 __all__ = ["add_plan"]
 
@@ -27,12 +27,7 @@ def add_plan(commands: Commands) -> None:
     parser.add_argument(
         "assessment", metavar="ASSESSMENT", help="assessment JSON file, or - for standard input"
     )
-    parser.add_argument(
-        "--ruleset",
-        default="default",
-        metavar="PATH|NAME",
-        help="ruleset file, directory or built-in name (default: default)",
-    )
+    add_ruleset(parser)
     add_engine(parser, default="auto", help="rule engine (default: auto)")
     add_params(parser, "--param", help="override a ruleset parameter (repeatable)")
     parser.add_argument(

@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from riskrules.cli._options import Commands, add_engine, add_params
+from riskrules.cli._options import Commands, add_engine, add_params, add_ruleset
 
 
 def add_unknown_fields(parser: argparse.ArgumentParser) -> None:
@@ -158,12 +158,7 @@ def add_batch(commands: Commands) -> None:
         ),
     )
     parser.add_argument("cohort", metavar="COHORT", help="cohort file (.jsonl, .csv, .parquet)")
-    parser.add_argument(
-        "--ruleset",
-        default="default",
-        metavar="PATH|NAME",
-        help="ruleset file, directory or built-in name (default: default)",
-    )
+    add_ruleset(parser)
     add_engine(
         parser,
         default="auto",

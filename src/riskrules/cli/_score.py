@@ -13,7 +13,7 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
-from riskrules.cli._options import Commands, add_engine, add_params
+from riskrules.cli._options import Commands, add_engine, add_params, add_ruleset
 from riskrules.cli._research import add_unknown_fields
 
 GRAPH_FORMATS = ("mermaid", "dot", "json", "graphml")
@@ -33,12 +33,7 @@ def add_score(commands: Commands) -> None:
     parser.add_argument(
         "assessment", metavar="ASSESSMENT", help="assessment JSON file, or - for standard input"
     )
-    parser.add_argument(
-        "--ruleset",
-        default="default",
-        metavar="PATH|NAME",
-        help="ruleset file, directory or built-in name (default: default)",
-    )
+    add_ruleset(parser)
     add_engine(
         parser,
         default="auto",

@@ -8,7 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from riskrules.cli._options import Commands, add_engine
+from riskrules.cli._options import Commands, add_engine, add_ruleset
 
 
 def _positive(kind: type[int] | type[float]) -> Any:
@@ -75,12 +75,7 @@ def add_serve(commands: Commands) -> None:
     )
     parser.add_argument("--host", default="127.0.0.1", help="address (default: 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
-    parser.add_argument(
-        "--ruleset",
-        default="default",
-        metavar="PATH|NAME",
-        help="ruleset file, directory or built-in name (default: default)",
-    )
+    add_ruleset(parser)
     add_engine(parser, default="auto", help="rule engine (default: auto)")
     parser.add_argument(
         "--config", metavar="FILE", help="JSON/YAML file: audience, issuers and their JWKS"
