@@ -39,9 +39,6 @@ HAZARD_FILES = (
 )
 
 
-# --------------------------------------------------------------------------- fixtures
-
-
 @pytest.fixture(scope="module")
 def default() -> Ruleset:
     return load_ruleset("default")
@@ -74,9 +71,6 @@ def scorers() -> Iterator[Scorers]:
 @pytest.fixture(scope="module")
 def native(default: Ruleset, scorers: Scorers) -> Scorer:
     return scorers.get(default, "native")
-
-
-# --------------------------------------------------------------------------- scenario checker
 
 
 def run_scenario(scorers: Scorers, ruleset: Ruleset, engine: str, scenario: Scenario) -> None:
@@ -125,9 +119,6 @@ def test_checker_reports_a_contradicted_expectation(native: Scorer) -> None:
     ]
 
 
-# --------------------------------------------------------------------------- coverage of the rules
-
-
 def test_every_rule_fires_in_some_scenario(default: Ruleset) -> None:
     results = run_scenarios(default, engines=["native"])
     assert results.passed
@@ -152,8 +143,6 @@ def test_every_band_edge_has_a_scenario_on_both_sides(default: Ruleset, scorers:
                 f"{hazard}: no scenario scores at or just above the edge at {edge}"
             )
 
-
-# --------------------------------------------------------------------------- published cut-offs
 
 AUDIT_ZONES = ("audit.zone_1", "audit.zone_2", "audit.zone_3", "audit.zone_4")
 DAST_BANDS = ("dast10.none", "dast10.low", "dast10.moderate", "dast10.substantial", "dast10.severe")
@@ -293,8 +282,6 @@ def test_missing_audit_is_never_zone_1(native: Scorer) -> None:
     assert report.hazards["substance_abuse"].complete is False
 
 
-# --------------------------------------------------------------------------- C-SSRS, exhaustively
-
 CSSRS = ("q1", "q2", "q3", "q4", "q5", "q6_lifetime", "q6_past_3_months")
 _GATES = {"q3": "q2", "q4": "q2", "q5": "q2", "q6_past_3_months": "q6_lifetime"}
 
@@ -343,9 +330,6 @@ def test_cssrs_every_answer_combination(default: Ruleset, scorers: Scorers, engi
             assert crisis.complete is (
                 "cssrs.high_risk" not in open_rules and "cssrs.positive" not in open_rules
             )
-
-
-# --------------------------------------------------------------------------- safety properties
 
 
 def _value(spec: Input) -> st.SearchStrategy[Any]:
@@ -426,9 +410,6 @@ def test_sexual_contact_alone_recommends_protecting_the_client(
     assert "safer_therapeutic_environment" in {r.protocol for r in report.recommendations}
 
 
-# --------------------------------------------------------------------------- examples
-
-
 def _examples() -> list[Path]:
     return sorted(EXAMPLES.glob("*.json"))
 
@@ -461,8 +442,6 @@ def test_example_matches_its_scenario(default: Ruleset, path: Path) -> None:
     assert named, f"default.yaml has no scenario 'example: {path.stem}'"
     assert json.loads(path.read_text(encoding="utf-8")) == named[0].input
 
-
-# --------------------------------------------------------------------------- the contract
 
 CONTRACT_INPUTS: dict[str, str] = {
     "clinician.active_clients": "integer",

@@ -391,9 +391,6 @@ def test_scenarios_are_not_compared() -> None:
     assert diff_rulesets(DEFAULT, variant(lambda d: d.update(tests=[]))).identical
 
 
-# --------------------------------------------------------------------------- the command
-
-
 @pytest.fixture
 def changed_file(tmp_path: Path) -> Path:
     def change(d: dict[str, Any]) -> None:
@@ -445,8 +442,6 @@ def test_cli_exit_2_on_load_errors(tmp_path: Path, capsys: pytest.CaptureFixture
     assert main(["diff", "default"]) == 2
     assert "required" in capsys.readouterr().err
 
-
-# --------------------------------------------------------------------------- property
 
 _RULE_IDS = [r["id"] for r in BASE["rules"]]
 

@@ -130,9 +130,6 @@ def line_of(data: dict[str, Any], diagnostic: Diagnostic) -> str:
     return to_yaml(data).splitlines()[diagnostic.line - 1]
 
 
-# --------------------------------------------------------------------------- API and baseline
-
-
 def test_clean_ruleset_has_no_diagnostics() -> None:
     assert run(CLEAN) == []
 
@@ -204,9 +201,6 @@ def test_sorted_by_file_line_column_code() -> None:
     assert run(data) == found
 
 
-# --------------------------------------------------------------------------- RR101, RR102
-
-
 def test_rr101_rule_needs_a_finding_no_rule_asserts() -> None:
     data = with_rules(
         rule("r.typo", {"all": [{"field": "x", "gt": 3}, {"finding": "ovr"}]}, points=1)
@@ -255,9 +249,6 @@ def test_rr101_rr102_silent_when_the_finding_is_asserted() -> None:
         rule("r.reads", {"all": [{"finding": "over"}, {"not": {"finding": "strain"}}]}, points=1)
     )
     assert run(data) == []
-
-
-# --------------------------------------------------------------------------- RR103, RR104
 
 
 @pytest.mark.parametrize(
@@ -366,9 +357,6 @@ def test_rr104_dead_test_in_a_rule_that_can_still_fire() -> None:
     assert [c for c, _ in codes(data)] == ["RR104"]
 
 
-# --------------------------------------------------------------------------- RR105
-
-
 def test_rr105_rule_that_always_fires() -> None:
     data = with_rules(
         rule("r.always", {"any": [{"field": "x", "present": True}, {"field": "x", "absent": True}]})
@@ -388,9 +376,6 @@ def test_rr105_rule_that_always_fires() -> None:
 def test_rr105_silent_when_the_rule_can_fail(when: Any) -> None:
     found = codes(with_rules(rule("r.live", when, points=1)))
     assert [c for c in found if c[0] != "RR106"] == []
-
-
-# --------------------------------------------------------------------------- RR201, RR202
 
 
 def cycle(negative: bool) -> dict[str, Any]:
@@ -466,9 +451,6 @@ def test_rr201_exactly_when_stratification_fails(reads: list[list[tuple[int, boo
     assert stratifiable == ("RR201" not in {d.code for d in lint(rs)})
 
 
-# --------------------------------------------------------------------------- RR3xx unused
-
-
 def test_rr301_finding_asserted_but_never_read() -> None:
     data = with_rules(rule("r.note", {"field": "x", "gt": 3}, **{"assert": ["noted"]}))
     d = only(data, "RR301")
@@ -505,9 +487,6 @@ def test_unused_declarations(section: str, name: str, entry: Any, code: str) -> 
     key = next(k for k, text in enumerate(lines, 1) if text.strip().startswith("spare:"))
     assert d.line in (key, key + 1)  # the entry, as written in block style
     assert [c for c, _ in codes(data)] == [code]
-
-
-# --------------------------------------------------------------------------- RR401
 
 
 @pytest.mark.parametrize(
@@ -558,9 +537,6 @@ def test_rr401_silent_for_different_conditions_or_hazards(
         data["hazards"]["g"] = {"title": "G", "bands": {"low": 0, "moderate": 1}}
         data["rules"][-1]["hazard"] = "g"
     assert "RR401" not in [c for c, _ in codes(data)]
-
-
-# --------------------------------------------------------------------------- RR402, RR403
 
 
 def scored(
@@ -638,9 +614,6 @@ def test_bands_silent_when_every_level_is_reachable(
     assert codes(scored(bands, points, floors, cap)) == []
 
 
-# --------------------------------------------------------------------------- RR404
-
-
 def test_rr404_protocol_only_a_dead_rule_recommends() -> None:
     data = with_rules(rule("r.dead", {"field": "x", "gt": 50}, recommend=["spare"]))
     data["protocols"]["spare"] = {"title": "Spare", "urgency": "urgent"}
@@ -658,9 +631,6 @@ def test_rr404_protocol_only_an_unreachable_level_recommends() -> None:
     found = [c for c, _ in codes(data)]
     assert found == ["RR403", "RR404"]
     assert "hazard 'g' never reaches 'critical'" in only(data, "RR404").message
-
-
-# --------------------------------------------------------------------------- soundness
 
 
 @settings(max_examples=40)
@@ -684,9 +654,6 @@ def test_claims_hold_on_generated_rulesets(data: st.DataObject) -> None:
             for hazard, result in report.hazards.items():
                 assert (hazard, result.level) not in unreachable
             assert not {r.protocol for r in report.recommendations} & silent
-
-
-# --------------------------------------------------------------------------- the default ruleset
 
 
 def test_default_ruleset_lints_clean() -> None:

@@ -75,9 +75,6 @@ def planted(band_top: int = 35, positive_points: int = 10, extra: str = "") -> s
     return text.replace("POSITIVE_POINTS", str(positive_points)) + extra
 
 
-# --------------------------------------------------------------------------- the YAML shape
-
-
 def test_every_form_of_a_property_loads() -> None:
     ruleset = load_ruleset(
         planted(
@@ -200,9 +197,6 @@ def test_the_schema_accepts_the_bare_string_form() -> None:
     }
 
 
-# --------------------------------------------------------------------------- assessments()
-
-
 @pytest.fixture(scope="module")
 def native() -> Any:
     with Scorer(DEFAULT, engine="native") as scorer:
@@ -305,9 +299,6 @@ def test_importing_riskrules_does_not_import_hypothesis() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True
     )
     assert done.stdout.strip() == "False"
-
-
-# --------------------------------------------------------------------------- check_properties()
 
 
 def _paste(ruleset_text: str, blocks: list[str]) -> str:
@@ -428,9 +419,6 @@ def test_the_default_rulesets_declare_what_a_clinician_expects_and_pass() -> Non
     results = check_properties(DEFAULT, max_examples=12, seed=2024)
     assert results.passed, "".join(o.to_text() for o in results.failures)
     assert len(results.outcomes) == len(DEFAULT.properties)
-
-
-# --------------------------------------------------------------------------- riskrules check
 
 
 def test_cli_check_prints_a_ready_to_paste_scenario_and_fails(

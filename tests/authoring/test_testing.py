@@ -103,9 +103,6 @@ def demo_file(tmp_path: Path) -> Path:
     return path
 
 
-# --------------------------------------------------------------------------- check_expect
-
-
 @pytest.fixture(scope="module")
 def demo() -> Ruleset:
     return load_ruleset(DEMO)
@@ -231,7 +228,28 @@ def test_a_fired_rule_whose_condition_is_false_says_so(demo: Ruleset) -> None:
     assert found.actual == "caseload.over_capacity did not fire (its condition is false)"
 
 
-# --------------------------------------------------------------------------- run_scenarios
+@pytest.mark.parametrize(
+    "bound",
+    [
+        {"at_most": {"caseload": "moderate"}},
+        {"at_most": {"caseload": "critical"}},
+        {"at_least": {"caseload": "moderate"}},
+        {"at_least": {"caseload": "low"}},
+        {"at_most": {"caseload": "high"}, "at_least": {"caseload": "low"}},
+    ],
+)
+def test_a_bound_holds_for_every_level_on_its_side(demo: Ruleset, bound: dict[str, object]) -> None:
+    with Scorer(demo, engine="native") as scorer:
+        report = scorer.score(REPORT_INPUT)  # caseload: moderate
+    assert check_expect(report, Expect.model_validate(bound), demo) == ()
+
+
+def test_a_bound_names_a_declared_hazard_and_level() -> None:
+    bad = "  - name: bad bound\n    input: {}\n    expect: {at_most: {caseload: severe}}\n"
+    text = DEMO.replace("\ntests:\n", "\ntests:\n" + bad, 1)
+    assert bad in text
+    with pytest.raises(RulesetError, match="unknown level 'severe'"):
+        load_ruleset(text)
 
 
 def test_the_default_rulesets_pass_on_every_engine_with_full_coverage() -> None:
@@ -334,9 +352,6 @@ def test_engines_can_be_chosen_and_unknown_ones_are_rejected(demo: Ruleset) -> N
         run_scenarios(demo, engines=["fast"])
 
 
-# --------------------------------------------------------------------------- riskrules test
-
-
 def test_cli_passes_the_default_rulesets_at_full_coverage(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -419,9 +434,6 @@ def test_cli_reports_a_ruleset_that_does_not_load(
     assert "rulesets/crisis.yaml: ruleset crisis" in captured.out
 
 
-# --------------------------------------------------------------------------- pytest plugin
-
-
 def _pytest(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
     # the plugin and riskrules of this tree, whatever the working directory
@@ -499,30 +511,6 @@ def test_pytest_reports_a_ruleset_that_does_not_load_as_a_collection_error(
     assert done.returncode == 2, done.stdout + done.stderr
     assert "broken.yaml" in done.stdout
     assert "missing required key" in done.stdout
-
-
-@pytest.mark.parametrize(
-    "bound",
-    [
-        {"at_most": {"caseload": "moderate"}},
-        {"at_most": {"caseload": "critical"}},
-        {"at_least": {"caseload": "moderate"}},
-        {"at_least": {"caseload": "low"}},
-        {"at_most": {"caseload": "high"}, "at_least": {"caseload": "low"}},
-    ],
-)
-def test_a_bound_holds_for_every_level_on_its_side(demo: Ruleset, bound: dict[str, object]) -> None:
-    with Scorer(demo, engine="native") as scorer:
-        report = scorer.score(REPORT_INPUT)  # caseload: moderate
-    assert check_expect(report, Expect.model_validate(bound), demo) == ()
-
-
-def test_a_bound_names_a_declared_hazard_and_level() -> None:
-    bad = "  - name: bad bound\n    input: {}\n    expect: {at_most: {caseload: severe}}\n"
-    text = DEMO.replace("\ntests:\n", "\ntests:\n" + bad, 1)
-    assert bad in text
-    with pytest.raises(RulesetError, match="unknown level 'severe'"):
-        load_ruleset(text)
 
 
 def test_pytest_collects_a_fragment_without_a_header(tmp_path: Path) -> None:

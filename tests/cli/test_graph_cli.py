@@ -87,9 +87,6 @@ def parse_page(text: str) -> tuple[_Page, dict[str, Any]]:
     return page, payload
 
 
-# --------------------------------------------------------------------------- the command
-
-
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_every_format_prints_the_default_graph(
     fmt: str, default_graph: nx.DiGraph[str], capsys: pytest.CaptureFixture[str]
@@ -208,9 +205,6 @@ def test_an_unwritable_output_exits_2(tmp_path: Path, capsys: pytest.CaptureFixt
     assert "riskrules:" in err
 
 
-# --------------------------------------------------------------------------- the html page
-
-
 def test_the_page_is_self_contained(default_graph: nx.DiGraph[str]) -> None:
     text = to_html(default_graph, title="Default")
     page, _ = parse_page(text)
@@ -283,9 +277,6 @@ def test_a_provenance_graph_works_too() -> None:
     _, payload = parse_page(to_html(report.graph))
     assert payload["graph"] == json.loads(to_node_link_json(report.graph))
     assert payload["labels"]["input:clinician.active_clients"] == "clinician.active_clients = 40"
-
-
-# --------------------------------------------------------------------------- the layout
 
 
 def test_layout_columns_follow_the_kinds(default_graph: nx.DiGraph[str]) -> None:

@@ -53,9 +53,6 @@ def scorer() -> Any:
         yield s
 
 
-# --------------------------------------------------------------------------- ProQOL 5
-
-
 def test_proqol_subscales_partition_the_thirty_items() -> None:
     assert sorted(PROQOL_CS + PROQOL_BO + PROQOL_STS) == list(range(1, 31))
 
@@ -132,9 +129,6 @@ def test_answers_must_be_a_mapping() -> None:
         score_proqol([3] * 30)  # type: ignore[arg-type]
 
 
-# --------------------------------------------------------------------------- STSS
-
-
 def test_stss_total_and_subscales_at_their_bounds() -> None:
     assert score_stss(every(17, 1)) == {"clinician.stss.total": 17}
     assert score_stss(every(17, 5)) == {"clinician.stss.total": 85}
@@ -169,9 +163,6 @@ def test_stss_requires_every_item() -> None:
     assert stss_subscales(answers, partial=True) == {"intrusion": 10, "arousal": 10}
     with raises_at("stss.item3"):
         score_stss(every(17, 2) | {3: 6})
-
-
-# --------------------------------------------------------------------------- CBI
 
 
 @pytest.mark.parametrize(("code", "score"), [(1, 100.0), (2, 75.0), (3, 50.0), (4, 25.0), (5, 0.0)])
@@ -219,9 +210,6 @@ def test_cbi_published_minimum_answered_items() -> None:
 def test_cbi_rejects_mapped_scores() -> None:
     with raises_at("cbi.item1"):
         score_cbi(every(19, 3) | {1: 75})
-
-
-# --------------------------------------------------------------------------- AUDIT, AUDIT-C
 
 
 def test_audit_minimum_and_maximum() -> None:
@@ -278,9 +266,6 @@ def test_audit_c_is_items_1_to_3() -> None:
     assert score_audit_c({1: 1, 3: 1}, partial=True) == {}
 
 
-# --------------------------------------------------------------------------- DAST-10, CAGE-AID
-
-
 def test_dast10_item_3_is_reversed() -> None:
     assert score_dast10(every(10, False) | {3: True}) == {"client.dast10.total": 0}
     assert score_dast10(every(10, True) | {3: False}) == {"client.dast10.total": 10}
@@ -312,8 +297,6 @@ def test_cage_aid_totals() -> None:
     for item in range(1, 5):
         assert score_cage_aid(every(4, False) | {item: True}) == {"client.cage_aid.total": 1}
 
-
-# --------------------------------------------------------------------------- C-SSRS screener
 
 GATES_NO = {"q1": False, "q2": False, "q6_lifetime": False}
 
@@ -380,9 +363,6 @@ def test_cssrs_missing_gate_and_bad_values() -> None:
         score_cssrs_screener(GATES_NO | {"q7": True})
     with raises_at("cssrs_screener"):
         score_cssrs_screener(GATES_NO | {1: True})  # type: ignore[dict-item]
-
-
-# --------------------------------------------------------------------------- whole assessment
 
 
 def test_assessment_from_items_merges_and_checks_agreement() -> None:

@@ -48,9 +48,6 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
 
-# --------------------------------------------------------------------------- reading
-
-
 def test_jsonl_records_nested_and_dotted(tmp_path: Path) -> None:
     path = tmp_path / "c.jsonl"
     path.write_text(
@@ -159,9 +156,6 @@ def test_unknown_extension_needs_a_format(tmp_path: Path) -> None:
         iter_records(tmp_path / "c.txt", ruleset=RULESET)
 
 
-# --------------------------------------------------------------------------- rows
-
-
 def test_report_row_columns_and_values(scorer: Any) -> None:
     report = scorer.score({"clinician": {"active_clients": 40}})
     row = report_row(report, "r1")
@@ -177,9 +171,6 @@ def test_report_row_columns_and_values(scorer: Any) -> None:
     assert row["protocols"] == [r.protocol for r in report.recommendations]
     for hazard in HAZARDS:
         assert f"{hazard}.complete" in row
-
-
-# --------------------------------------------------------------------------- batch
 
 
 @pytest.fixture(scope="module")

@@ -92,9 +92,6 @@ def write_jsonl(path: Path, records: list[dict[str, Any]]) -> Path:
     return path
 
 
-# --------------------------------------------------------------------------- kappa
-
-
 def test_kappa_of_a_hand_computed_matrix() -> None:
     # po = 35/50 = 0.7; pe = (25*30 + 25*20) / 50**2 = 0.5; kappa = 0.2 / 0.5
     assert cohens_kappa([[20, 5], [10, 15]]) == pytest.approx(0.4)
@@ -139,9 +136,6 @@ def test_kappa_matches_scikit_learn(pairs: list[tuple[int, int]]) -> None:
             assert ours == (1.0 if a == b else 0.0)
         else:
             assert ours == pytest.approx(theirs, abs=1e-9)
-
-
-# --------------------------------------------------------------------------- compare
 
 
 PAIRS = [(0, 0), (0, 1), (1, 1), (2, 2), (2, 1), (3, 3), (1, 3), (0, 0)]
@@ -341,9 +335,6 @@ def test_csv_and_jsonl_cohorts_compare_alike(tmp_path: Path) -> None:
     assert results[0].to_json() == results[1].to_json()
 
 
-# --------------------------------------------------------------------------- sweep
-
-
 def test_sweep_counts_and_monotone_share() -> None:
     cohort = build_cohort(80)
     values = [20, 30, 40, 50, 60]
@@ -418,9 +409,6 @@ def test_parse_values() -> None:
             parse_values(bad)
 
 
-# --------------------------------------------------------------------------- figures
-
-
 def test_figures_are_pngs(tmp_path: Path) -> None:
     cohort = build_cohort(12)
     comparison = compare(
@@ -451,9 +439,6 @@ def test_figures_without_matplotlib_say_what_to_install(
         monkeypatch.setitem(sys.modules, name, None)
     with pytest.raises(RiskRulesError, match=r"riskrules\[plots\]"):
         result.figures(tmp_path)
-
-
-# --------------------------------------------------------------------------- CLI
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

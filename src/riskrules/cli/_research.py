@@ -6,20 +6,18 @@ import argparse
 import sys
 from typing import Any
 
-from riskrules.cli._options import Commands, add_engine, add_params, add_ruleset
-
-
-def add_unknown_fields(parser: argparse.ArgumentParser) -> None:
-    """``--unknown-fields ignore|error``: what to do with fields the ruleset does not declare."""
-    parser.add_argument(
-        "--unknown-fields",
-        choices=("error", "ignore"),
-        default="error",
-        help=(
-            "a record field the ruleset does not declare: error (the default) stops with a "
-            "located message; ignore leaves it out before scoring and counts it in the output"
-        ),
-    )
+from riskrules.cli._options import (
+    Commands,
+    add_cohort,
+    add_engine,
+    add_figures,
+    add_file_format,
+    add_id_column,
+    add_params,
+    add_ruleset,
+    add_text_or_json,
+    add_unknown_fields,
+)
 
 
 def add_compare(commands: Commands) -> None:
@@ -36,19 +34,13 @@ def add_compare(commands: Commands) -> None:
     )
     parser.add_argument("a", metavar="A", help="ruleset A: file, directory or built-in name")
     parser.add_argument("b", metavar="B", help="ruleset B: file, directory or built-in name")
-    parser.add_argument(
-        "--cohort", required=True, metavar="COHORT", help="cohort file (.jsonl, .csv, .parquet)"
-    )
-    parser.add_argument("--id-column", default="id", help="the cohort's id column (default: id)")
+    add_cohort(parser)
+    add_id_column(parser)
     add_engine(parser, default="auto", help="rule engine")
     add_params(parser, "--param-a", help="override a parameter of ruleset A (repeatable)")
     add_params(parser, "--param-b", help="override a parameter of ruleset B (repeatable)")
-    parser.add_argument(
-        "--format", choices=("text", "json"), default="text", help="text (default) or json"
-    )
-    parser.add_argument(
-        "--figures", metavar="DIR", help="also write PNG figures into DIR (needs matplotlib)"
-    )
+    add_text_or_json(parser)
+    add_figures(parser)
     add_unknown_fields(parser)
     parser.set_defaults(handler=_compare)
 
@@ -105,17 +97,11 @@ def add_sweep(commands: Commands) -> None:
         help="a parameter to sweep, STOP included (give it once or twice)",
     )
     add_params(parser, "--set", help="fix another parameter for the whole sweep (repeatable)")
-    parser.add_argument(
-        "--cohort", required=True, metavar="COHORT", help="cohort file (.jsonl, .csv, .parquet)"
-    )
-    parser.add_argument("--id-column", default="id", help="the cohort's id column (default: id)")
+    add_cohort(parser)
+    add_id_column(parser)
     add_engine(parser, default="auto", help="rule engine")
-    parser.add_argument(
-        "--format", choices=("text", "json"), default="text", help="text (default) or json"
-    )
-    parser.add_argument(
-        "--figures", metavar="DIR", help="also write PNG figures into DIR (needs matplotlib)"
-    )
+    add_text_or_json(parser)
+    add_figures(parser)
     parser.add_argument(
         "--level",
         metavar="LEVEL",
@@ -157,7 +143,7 @@ def add_batch(commands: Commands) -> None:
             "protocols, fired rules) as JSON Lines, CSV or Parquet, streaming in constant memory."
         ),
     )
-    parser.add_argument("cohort", metavar="COHORT", help="cohort file (.jsonl, .csv, .parquet)")
+    add_cohort(parser, positional=True)
     add_ruleset(parser)
     add_engine(
         parser,
@@ -166,19 +152,11 @@ def add_batch(commands: Commands) -> None:
     )
     add_params(parser, "--param", help="override a ruleset parameter (repeatable)")
     parser.add_argument("--out", required=True, metavar="RESULTS", help="result file to write")
-    parser.add_argument(
-        "--format",
-        choices=("jsonl", "csv", "parquet"),
-        help="result format (default: from the RESULTS extension)",
+    add_file_format(parser, "--format", help="result format (default: from the RESULTS extension)")
+    add_file_format(
+        parser, "--cohort-format", help="cohort format (default: from the COHORT extension)"
     )
-    parser.add_argument(
-        "--cohort-format",
-        choices=("jsonl", "csv", "parquet"),
-        help="cohort format (default: from the COHORT extension)",
-    )
-    parser.add_argument(
-        "--id-column", default="id", metavar="NAME", help="record id column (default: id)"
-    )
+    add_id_column(parser, metavar="NAME", help="record id column (default: id)")
     parser.add_argument(
         "--workers",
         type=int,
@@ -266,11 +244,7 @@ def add_synth(commands: Commands) -> None:
     parser.add_argument(
         "--out", metavar="PATH", help="file to write (default: JSON Lines on standard output)"
     )
-    parser.add_argument(
-        "--format",
-        choices=("jsonl", "csv", "parquet"),
-        help="output format (default: from the PATH extension)",
-    )
+    add_file_format(parser, "--format", help="output format (default: from the PATH extension)")
     parser.set_defaults(handler=_synth)
 
 

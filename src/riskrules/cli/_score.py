@@ -13,8 +13,13 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
-from riskrules.cli._options import Commands, add_engine, add_params, add_ruleset
-from riskrules.cli._research import add_unknown_fields
+from riskrules.cli._options import (
+    Commands,
+    add_engine,
+    add_params,
+    add_ruleset,
+    add_unknown_fields,
+)
 
 GRAPH_FORMATS = ("mermaid", "dot", "json", "graphml")
 """``riskrules score --graph`` formats (``json`` is node-link JSON)."""

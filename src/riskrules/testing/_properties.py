@@ -13,15 +13,16 @@ import random
 import textwrap
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from riskrules._types import RulesetSource
-from riskrules.ruleset._loader import SourceLocation, source_location
+from riskrules.ruleset._loader import source_location
 from riskrules.ruleset._spec import Property, Ruleset
 from riskrules.scoring._scorer import Scorer
 from riskrules.testing._claims import describe_property
-from riskrules.testing._common import as_ruleset, location_text, require_hypothesis
+from riskrules.testing._common import as_ruleset, require_hypothesis
 from riskrules.testing._counterexamples import Counterexample, PropertyChecker
+from riskrules.testing._outcomes import SectionOutcome, SectionResults
 from riskrules.testing._systematic import candidates, shrink
 
 if TYPE_CHECKING:
@@ -31,12 +32,11 @@ __all__ = ["PropertyOutcome", "PropertyResults", "check_properties"]
 
 
 @dataclass(frozen=True, slots=True)
-class PropertyOutcome:
+class PropertyOutcome(SectionOutcome):
     """The search for counterexamples to one declared property."""
 
-    ruleset: Ruleset
-    index: int
-    """Position of the property in ``ruleset.properties``."""
+    _section: ClassVar[str] = "properties"
+
     counterexample: Counterexample | None = None
     error: str | None = None
     """Set when the search itself could not run (no valid examples could be generated)."""
@@ -53,14 +53,6 @@ class PropertyOutcome:
     @property
     def description(self) -> str:
         return describe_property(self.prop)
-
-    @property
-    def location(self) -> SourceLocation | None:
-        return source_location(self.ruleset, ("properties", self.index))
-
-    @property
-    def where(self) -> str:
-        return location_text(self.ruleset, ("properties", self.index))
 
     def to_text(self) -> str:
         mark = "ok  " if self.passed else "FAIL"
@@ -101,7 +93,7 @@ class PropertyOutcome:
 
 
 @dataclass(frozen=True, slots=True)
-class PropertyResults:
+class PropertyResults(SectionResults[PropertyOutcome]):
     """Every declared property of a ruleset, checked with the same seed and budget."""
 
     ruleset: Ruleset
@@ -110,20 +102,10 @@ class PropertyResults:
     max_examples: int
     engine: str
 
-    @property
-    def failures(self) -> tuple[PropertyOutcome, ...]:
-        return tuple(o for o in self.outcomes if not o.passed)
-
-    @property
-    def passed(self) -> bool:
-        return not self.failures
-
     def to_text(self, source: str | None = None) -> str:
-        rs = self.ruleset
-        head = f"{source}: " if source else ""
         count = len(self.outcomes)
         lines = [
-            f"{head}ruleset {rs.ruleset} {rs.version}: {count} "
+            f"{self._heading(source)}{count} "
             f"propert{'y' if count == 1 else 'ies'}, up to {self.max_examples} examples each "
             f"on {self.engine} (seed {self.seed})\n"
         ]
@@ -133,11 +115,8 @@ class PropertyResults:
         return "".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
-        rs = self.ruleset
         return {
-            "ruleset": rs.ruleset,
-            "version": rs.version,
-            "fingerprint": rs.fingerprint,
+            **self._identity(),
             "engine": self.engine,
             "seed": self.seed,
             "max_examples": self.max_examples,

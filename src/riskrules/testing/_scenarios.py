@@ -11,12 +11,11 @@ import textwrap
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any
+from typing import Any, ClassVar
 
 from riskrules._types import Loc, RulesetSource
 from riskrules.errors import AssessmentError, EngineError
 from riskrules.report import RiskReport
-from riskrules.ruleset._loader import SourceLocation, source_location
 from riskrules.ruleset._spec import Ruleset, Scenario
 from riskrules.scoring._scorer import Scorer
 from riskrules.testing._common import (
@@ -25,17 +24,17 @@ from riskrules.testing._common import (
     location_text,
 )
 from riskrules.testing._expect import Mismatch, check_expect, level_text
+from riskrules.testing._outcomes import SectionOutcome, SectionResults
 
 __all__ = ["ScenarioOutcome", "ScenarioResults", "ScenarioRunner", "run_scenarios"]
 
 
 @dataclass(frozen=True, slots=True)
-class ScenarioOutcome:
+class ScenarioOutcome(SectionOutcome):
     """One scenario scored on one engine: the mismatches found, or the input error."""
 
-    ruleset: Ruleset
-    index: int
-    """Position of the scenario in ``ruleset.tests``."""
+    _section: ClassVar[str] = "tests"
+
     engine: str
     mismatches: tuple[Mismatch, ...] = ()
     error: str | None = None
@@ -54,15 +53,6 @@ class ScenarioOutcome:
     @property
     def passed(self) -> bool:
         return self.error is None and not self.mismatches
-
-    @property
-    def location(self) -> SourceLocation | None:
-        """Where the scenario was written (None for a ruleset not loaded from YAML)."""
-        return source_location(self.ruleset, ("tests", self.index))
-
-    @property
-    def where(self) -> str:
-        return location_text(self.ruleset, ("tests", self.index))
 
     def diff(self) -> str:
         """A readable account of the failure: each contradicted expectation as ``-`` expected /
@@ -214,20 +204,12 @@ class ScenarioRunner:
 
 
 @dataclass(frozen=True, slots=True)
-class ScenarioResults:
+class ScenarioResults(SectionResults[ScenarioOutcome]):
     """Every scenario of a ruleset on every engine, and the rule coverage they reach."""
 
     ruleset: Ruleset
     engines: tuple[str, ...]
     outcomes: tuple[ScenarioOutcome, ...]
-
-    @property
-    def failures(self) -> tuple[ScenarioOutcome, ...]:
-        return tuple(o for o in self.outcomes if not o.passed)
-
-    @property
-    def passed(self) -> bool:
-        return not self.failures
 
     @property
     def covered(self) -> tuple[str, ...]:
@@ -253,9 +235,8 @@ class ScenarioResults:
         parts = [o.diff() for o in self.failures]
         scenarios = len(rs.tests)
         passed = len(self.outcomes) - len(self.failures)
-        head = f"{source}: " if source else ""
         parts.append(
-            f"{head}ruleset {rs.ruleset} {rs.version}: {scenarios} "
+            f"{self._heading(source)}{scenarios} "
             f"scenario{'' if scenarios == 1 else 's'} on {', '.join(self.engines)}: "
             f"{passed} passed, {len(self.failures)} failed\n"
         )
@@ -278,9 +259,7 @@ class ScenarioResults:
     def to_dict(self) -> dict[str, Any]:
         rs = self.ruleset
         return {
-            "ruleset": rs.ruleset,
-            "version": rs.version,
-            "fingerprint": rs.fingerprint,
+            **self._identity(),
             "engines": list(self.engines),
             "scenarios": len(rs.tests),
             "passed": len(self.outcomes) - len(self.failures),
