@@ -95,6 +95,27 @@ def test_sweep_and_batch_count_what_they_ignore(
     assert main(batch) == 2
 
 
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_batch_ignoring_fields_still_skips_an_unreadable_line(
+    cohort: Path, capsys: pytest.CaptureFixture[str], workers: str
+) -> None:
+    lines = cohort.read_text("utf-8").splitlines()
+    lines.insert(2, "not json")
+    cohort.write_text("\n".join(lines) + "\n", "utf-8")
+    batch = ["batch", cohort.name, "--ruleset", "scratch.yaml", "--out", "out.jsonl"]
+    batch += ["--unknown-fields", "ignore", "--workers", workers]
+    assert main([*batch, "--on-error", "skip"]) == 0
+    assert "skipped 1" in capsys.readouterr().err
+    assert len(Path("out.jsonl").read_text("utf-8").splitlines()) == 6
+    [entry] = [
+        json.loads(line) for line in Path("out.jsonl.errors.jsonl").read_text("utf-8").splitlines()
+    ]
+    assert (entry["index"], entry["id"]) == (2, None)
+    assert "line 3" in entry["error"]
+    assert main(batch) == 2
+    assert "record 2" in capsys.readouterr().err
+
+
 def test_score_keeps_refusing_unknown_fields_unless_told(
     tmp_path: Path, cohort: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

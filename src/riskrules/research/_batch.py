@@ -16,15 +16,16 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import IO, Any, NamedTuple
+from typing import IO, Any, NamedTuple, TypeAlias
 
 from riskrules.errors import AssessmentError, RecordError
-from riskrules.research._cohort import Record, count_records, iter_records
+from riskrules.report import RiskReport
+from riskrules.research._cohort import Record, UnreadableRecord, count_records, iter_records
 from riskrules.research._fields import UNKNOWN_FIELDS, UnknownFields, drop_undeclared
 from riskrules.research._formats import detect_format
-from riskrules.research._rows import RowWriter, report_row, result_columns
+from riskrules.research._rows import RowWriter, report_writer, result_columns
 from riskrules.ruleset._spec import Ruleset
 
 __all__ = ["BatchSummary", "Progress", "score_file"]
@@ -94,9 +95,22 @@ def _closing(results: Iterator[Any]) -> Iterator[Any]:
     try:
         yield from results
     finally:
-        close = getattr(results, "close", None)
-        if close is not None:
-            close()
+        _close(results)
+
+
+def _close(iterator: Iterator[Any]) -> None:
+    close = getattr(iterator, "close", None)
+    if close is not None:
+        close()
+
+
+@contextlib.contextmanager
+def _closed_after(records: Iterator[Record]) -> Iterator[Iterator[Record]]:
+    """``records``, closed (with the cohort file it reads) when the run ends, however it ends."""
+    try:
+        yield records
+    finally:
+        _close(records)
 
 
 def _temporary(path: Path) -> Path:
@@ -133,23 +147,74 @@ def _progress(cohort: str | os.PathLike[str], kind: str, stream: IO[str] | None)
     return bar
 
 
+Write: TypeAlias = Callable[[RiskReport, str | None], None]
+"""Writes the result row of a report and its record id."""
+Reject: TypeAlias = Callable[[int, str | None, AssessmentError], None]
+"""Deals with a bad record (its index and id): lists it in the errors file or stops the run."""
+
+
+def _rejecter(errors_file: IO[str] | None, source: str) -> Reject:
+    """A bad record stops the run with a located RecordError, or is listed in ``errors_file``."""
+
+    def reject(index: int, record_id: str | None, error: AssessmentError) -> None:
+        if errors_file is None:
+            raise RecordError(source, index, record_id, error)
+        errors_file.write(_error_entry(index, record_id, error))
+
+    return reject
+
+
+def _score_here(
+    records: Iterable[Record],
+    scorer: Any,
+    drop: Ruleset | None,
+    ignored: list[int],
+    write: Write,
+    reject: Reject,
+    bar: Progress,
+) -> tuple[int, int]:
+    """Score ``records`` one after the other in this process; (scored, skipped).
+
+    The loop calls ``scorer.score`` itself, as ``score_many`` does in one process, so that a
+    record costs no more than reading it, scoring it and writing its row. With ``drop``, the
+    fields that ruleset does not declare are left out first (counted in ``ignored[0]``).
+    """
+    score = scorer.score
+    update = bar.update
+    scored = skipped = 0
+    for index, record_id, assessment in records:
+        update()
+        try:
+            if drop is not None:
+                assessment, dropped = drop_undeclared(assessment, drop)
+                ignored[0] += dropped
+            report = score(assessment)
+        except AssessmentError as error:
+            reject(index, record_id, error)
+            skipped += 1
+            continue
+        write(report, record_id)
+        scored += 1
+    return scored, skipped
+
+
 def _assessments(
     records: Iterable[Record],
     pending: deque[tuple[int, str | None]],
-    drop: Ruleset | None = None,
-    ignored: list[int] | None = None,
+    drop: Ruleset | None,
+    ignored: list[int],
 ) -> Iterator[dict[str, Any]]:
     """The records' assessments; each record's index and id wait in ``pending`` for its result.
     With ``drop``, the fields that ruleset does not declare are left out (counted in
-    ``ignored[0]``)."""
+    ``ignored[0]``); an unreadable record goes on as it is, to be refused where it is scored."""
     for record in records:
         pending.append((record.index, record.id))
-        if drop is None:
-            yield record.assessment
+        assessment = record.assessment
+        if drop is None or isinstance(assessment, UnreadableRecord):
+            yield assessment
         else:
-            kept, dropped = drop_undeclared(record.assessment, drop)
-            if ignored is not None:
-                ignored[0] += dropped
+            kept, dropped = drop_undeclared(assessment, drop)
+            ignored[0] += dropped
             yield kept
 
 
@@ -165,26 +230,30 @@ def _error_entry(index: int, record_id: str | None, error: AssessmentError) -> s
     return json.dumps(entry) + "\n"
 
 
-def _write_results(
-    results: Iterator[Any],
-    pending: deque[tuple[int, str | None]],
-    writer: RowWriter,
-    errors_file: IO[str] | None,
+def _score_in_workers(
+    records: Iterable[Record],
+    scorer: Any,
+    workers: int,
+    drop: Ruleset | None,
+    ignored: list[int],
+    write: Write,
+    reject: Reject,
     bar: Progress,
-    source: str,
 ) -> tuple[int, int]:
-    """Write each result as a row (or a bad record to ``errors_file``); (scored, skipped)."""
+    """Score ``records`` with ``scorer.score_many`` in ``workers`` processes; (scored, skipped).
+    Results come back in order: each is matched with the index and id of its record."""
+    pending: deque[tuple[int, str | None]] = deque()
+    assessments = _assessments(records, pending, drop, ignored)
+    results = scorer.score_many(assessments, workers=workers, on_error="return")
     scored = skipped = 0
     for result in _closing(results):
         index, record_id = pending.popleft()
         bar.update()
         if isinstance(result, AssessmentError):
-            if errors_file is None:
-                raise RecordError(source, index, record_id, result)
+            reject(index, record_id, result)
             skipped += 1
-            errors_file.write(_error_entry(index, record_id, result))
             continue
-        writer.write(report_row(result, record_id))
+        write(result, record_id)
         scored += 1
     return scored, skipped
 
@@ -225,23 +294,31 @@ def score_file(
     kind_out = detect_format(target, out_format)
     errors_target = _errors_target(target, on_error, errors_path)
     ruleset = scorer.ruleset
+    if workers == 1:
+        # the checks score_many makes (a closed Scorer, its arguments) before anything is read
+        scorer.score_many((), workers=workers, on_error="return")
     bar = _progress(cohort, kind_in, progress)
     records = iter_records(cohort, ruleset=ruleset, format=kind_in, id_column=id_column)
-    pending: deque[tuple[int, str | None]] = deque()
+    drop = ruleset if unknown_fields == "ignore" else None
     ignored = [0]
     temp_out = _temporary(target)
     temp_errors = None if errors_target is None else _temporary(errors_target)
     try:
         with (
             _signals_as_exit(),
+            _closed_after(records),
             contextlib.closing(bar),
             _open_errors(temp_errors) as errors_file,
             RowWriter(temp_out, result_columns(ruleset), kind_out) as writer,
         ):
-            drop = ruleset if unknown_fields == "ignore" else None
-            assessments = _assessments(records, pending, drop, ignored)
-            results = scorer.score_many(assessments, workers=workers, on_error="return")
-            scored, skipped = _write_results(results, pending, writer, errors_file, bar, source)
+            write = report_writer(writer, ruleset)
+            reject = _rejecter(errors_file, source)
+            if workers == 1:
+                scored, skipped = _score_here(records, scorer, drop, ignored, write, reject, bar)
+            else:
+                scored, skipped = _score_in_workers(
+                    records, scorer, workers, drop, ignored, write, reject, bar
+                )
         os.replace(temp_out, target)
         if skipped and temp_errors is not None and errors_target is not None:
             os.replace(temp_errors, errors_target)

@@ -115,34 +115,30 @@ _WIDE_INTEGER = b"0" * 19
 float (it keeps 64 bits; -2**63 - 1 already has nineteen digits)."""
 
 
-def _key_count(obj: Any) -> int:
-    """How many keys the objects in ``obj`` hold, nested ones included."""
-    count = 0
-    stack = [obj]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            count += len(node)
-            stack.extend(v for v in node.values() if isinstance(v, dict | list))
-        elif isinstance(node, list):
-            stack.extend(v for v in node if isinstance(v, dict | list))
-    return count
-
-
 def _certain(raw: bytes, obj: Any) -> bool:
     """Whether orjson's reading of ``raw`` is certainly the strict parser's.
 
-    Every key of the line is followed by its own colon, so a line holds at most as many keys as
-    colons; when the parsed objects hold as many keys as the line has colons, no key was given
-    twice (a repeated key leaves one fewer). Colons inside strings only make this fall back. A
-    line with only its top object (one ``{``, no ``[``) holds ``len(obj)`` keys. Integers of 19
-    digits or more may have become floats: not certain either.
+    Every key of the line is followed by its own colon. orjson keeps the last of repeated keys,
+    so writing ``obj`` out again gives at least one colon fewer per repeated key, while every
+    colon inside a kept string comes back as it was: as many colons as the line means no key was
+    given twice. A colon written as an escape (``\\u003a``) would come back as a plain one, so a
+    line holding one is not certain; neither is a line whose object orjson cannot write (nested
+    too deeply). A line with only its top object (one ``{``, no ``[``) holding as many keys as
+    colons needs no writing out. Integers of 19 digits or more may have become floats: not
+    certain either.
     """
     if _WIDE_INTEGER in raw.translate(_DIGITS_AS_ZERO):
         return False
-    flat = isinstance(obj, dict) and raw.count(b"{") == 1 and b"[" not in raw
-    keys = len(obj) if flat else _key_count(obj)
-    return keys == raw.count(b":")
+    colons = raw.count(b":")
+    if isinstance(obj, dict) and len(obj) == colons and raw.count(b"{") == 1 and b"[" not in raw:
+        return True
+    if b"\\" in raw and (b"\\u003a" in raw or b"\\u003A" in raw):
+        return False
+    try:
+        again = _orjson.dumps(obj)
+    except _orjson.JSONEncodeError:
+        return False
+    return again.count(b":") == colons
 
 
 def loads_line(raw: bytes) -> Any:
@@ -163,57 +159,54 @@ def loads_line(raw: bytes) -> Any:
     return strict_json_loads(raw.decode("utf-8"))
 
 
-def _next_line(stream: IO[bytes]) -> tuple[bytes, bool]:
-    """The next line of ``stream`` (``b""`` at the end) and whether it was longer than
-    MAX_BYTES: the rest of such a line is skipped without holding it in memory."""
-    line = stream.readline(MAX_BYTES + 1)
-    if len(line) <= MAX_BYTES or line.endswith(b"\n"):
-        return line, False
+def _skip_rest(stream: IO[bytes], line: bytes) -> None:
+    """Read past the end of a line longer than MAX_BYTES without holding it in memory."""
     while line and not line.endswith(b"\n"):
         line = stream.readline(1 << 20)
-    return b"x", True
 
 
 def _read_jsonl(path: Path, id_column: str) -> Iterator[Record]:
     index = 0
     lineno = 0
+    limit = MAX_BYTES + 1
     with path.open("rb") as stream:
+        readline = stream.readline
         while True:
-            raw, too_long = _next_line(stream)
+            raw = readline(limit)
             if not raw:
                 return
             lineno += 1
+            if len(raw) > MAX_BYTES and not raw.endswith(b"\n"):
+                _skip_rest(stream, raw)
+                error = AssessmentError("", None, f"line {lineno}: longer than {MAX_BYTES} bytes")
+                yield Record(index, None, UnreadableRecord(error))
+                index += 1
+                continue
             if lineno == 1 and raw.startswith(codecs.BOM_UTF8):
                 raw = raw[len(codecs.BOM_UTF8) :]
-            if not too_long and not raw.strip():
+            if not raw or raw.isspace():
                 continue
-            where = f"line {lineno}"
-            if too_long:
-                error = AssessmentError("", None, f"{where}: longer than {MAX_BYTES} bytes")
-                yield Record(index, None, UnreadableRecord(error))
-            else:
-                yield _jsonl_record(index, raw, where, id_column)
+            yield _jsonl_record(index, raw, lineno, id_column)
             index += 1
 
 
-def _jsonl_record(index: int, raw: bytes, where: str, id_column: str) -> Record:
+def _jsonl_record(index: int, raw: bytes, lineno: int, id_column: str) -> Record:
     try:
         obj = loads_line(raw)
     except UnicodeDecodeError as exc:
-        error = AssessmentError("", None, f"{where}: not UTF-8 text ({exc.reason})")
+        error = AssessmentError("", None, f"line {lineno}: not UTF-8 text ({exc.reason})")
         return Record(index, None, UnreadableRecord(error))
     except json.JSONDecodeError as exc:
         shown = raw.decode("utf-8", "replace").rstrip("\r\n")
-        error = AssessmentError("", shown, f"{where}, column {exc.colno}: invalid JSON: {exc.msg}")
-        return Record(index, None, UnreadableRecord(error))
+        reason = f"line {lineno}, column {exc.colno}: invalid JSON: {exc.msg}"
+        return Record(index, None, UnreadableRecord(AssessmentError("", shown, reason)))
     except (ValueError, RecursionError) as exc:
         reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
-        error = AssessmentError("", None, f"{where}: invalid JSON: {reason}")
+        error = AssessmentError("", None, f"line {lineno}: invalid JSON: {reason}")
         return Record(index, None, UnreadableRecord(error))
     if isinstance(obj, dict):
-        record_id = _record_id(obj.pop(id_column, None))
-        return Record(index, record_id, obj)
-    error = AssessmentError("", obj, f"{where}: a record must be a JSON object of fields")
+        return Record(index, _record_id(obj.pop(id_column, None)), obj)
+    error = AssessmentError("", obj, f"line {lineno}: a record must be a JSON object of fields")
     return Record(index, None, UnreadableRecord(error))
 
 

@@ -2,7 +2,8 @@
 
 :func:`report_row` flattens a report into a row whose columns :func:`result_columns` lists in a
 fixed order; :class:`RowWriter` writes rows as JSON Lines, CSV or Parquet (Parquet in bounded
-batches) and :func:`write_rows` writes an iterable of rows in one call.
+batches) and :func:`write_rows` writes an iterable of rows in one call. :func:`report_writer`
+writes reports' rows with a RowWriter, JSON Lines ones straight from the report.
 """
 
 from __future__ import annotations
@@ -10,16 +11,17 @@ from __future__ import annotations
 import csv
 import json
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TextIO
 
 from riskrules.report import RiskReport
 from riskrules.research._formats import BATCH_ROWS, detect_format, import_parquet
+from riskrules.research._row_json import ReportLines
 from riskrules.ruleset import Ruleset
 
-__all__ = ["RowWriter", "report_row", "result_columns", "write_rows"]
+__all__ = ["RowWriter", "report_row", "report_writer", "result_columns", "write_rows"]
 
 
 def result_columns(ruleset: Ruleset) -> list[str]:
@@ -146,6 +148,27 @@ class RowWriter:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def report_writer(writer: RowWriter, ruleset: Ruleset) -> Callable[[RiskReport, str | None], None]:
+    """``write(report, record_id)``: ``writer.write(report_row(report, record_id))`` for reports
+    scored with ``ruleset``. When ``writer`` writes JSON Lines rows of the ruleset's
+    :func:`result_columns`, each line is written straight from the report (the same text,
+    see :class:`~riskrules.research._row_json.ReportLines`)."""
+    if writer.format == "jsonl" and writer.columns == result_columns(ruleset):
+        assert writer._text is not None
+        line = ReportLines(ruleset)
+        write_text = writer._text.write
+
+        def write_line(report: RiskReport, record_id: str | None) -> None:
+            write_text(line(report, record_id))
+
+        return write_line
+
+    def write_row(report: RiskReport, record_id: str | None) -> None:
+        writer.write(report_row(report, record_id))
+
+    return write_row
 
 
 def write_rows(
