@@ -6,8 +6,8 @@ exactly the semantics of :mod:`riskrules.engines._base` (``status`` as ints 0 FA
 
 The source is built only from the validated program: field and finding names, operands and
 rule ids reach it through ``repr`` (or, for operands ``repr`` cannot round-trip, as constants
-bound in the namespace), never as spliced text. Every input a rule reads is fetched once into a
-local; a condition becomes one expression over three-valued ints (Kleene ``and`` stops at the
+bound in the namespace), never as spliced text. Every input a rule reads is a local of ``run``
+(``x<k>`` for ``X[k]``); a condition becomes one expression over three-valued ints (Kleene ``and`` stops at the
 first FALSE and is otherwise the ``min``, ``or`` stops at the first TRUE and is otherwise the
 ``max``, ``not`` is ``2 - x``). A stratum where no rule reads a finding asserted in the
 same stratum runs straight-line: each rule once, in firing order, its findings set as it fires
@@ -34,10 +34,11 @@ from riskrules.ruleset._conditions import (
     FindingLeaf,
     Not,
     ParamRef,
+    fields_read,
     findings_read,
 )
 
-__all__ = ["Generated", "generate"]
+__all__ = ["Generated", "Writer", "generate", "input_order"]
 
 _COMPARE = {"eq": "==", "ne": "!=", "gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
 
@@ -52,13 +53,23 @@ class Generated:
         self.constants = constants
 
 
-class _Writer:
-    """Collects lines, names the locals of inputs and binds non-literal constants."""
+def input_order(program: Program) -> tuple[str, ...]:
+    """The inputs some rule reads, sorted: the order of ``X`` in the generated functions."""
+    return tuple(sorted({name for rule in program.rules for name in fields_read(rule.when)}))
 
-    def __init__(self, program: Program) -> None:
+
+class Writer:
+    """Collects lines, names the locals of inputs and binds non-literal constants.
+
+    Writers of one source share ``constants`` (so ``_k<n>`` names are unique) and the input
+    locals ``x<k>``, where ``k`` is the input's position in :func:`input_order`.
+    """
+
+    def __init__(self, program: Program, constants: dict[str, Any] | None = None) -> None:
         self.lines: list[str] = []
-        self.fields: dict[str, str] = {}
-        self.constants: dict[str, Any] = {}
+        self.order = input_order(program)
+        self.fields: dict[str, str] = {name: f"x{k}" for k, name in enumerate(self.order)}
+        self.constants: dict[str, Any] = {} if constants is None else constants
         self.temps = 0
         self.fid = {name: k for k, name in enumerate(program.findings)}
 
@@ -71,10 +82,12 @@ class _Writer:
         self.lines.append("    " * indent + line)
 
     def field(self, name: str) -> str:
-        local = self.fields.get(name)
-        if local is None:
-            local = self.fields[name] = f"x{len(self.fields)}"
-        return local
+        return self.fields[name]
+
+    def unpack(self, indent: int) -> None:
+        """``x0, x1, ... = X``: every input a local."""
+        if self.order:
+            self.emit(indent, f"{', '.join(self.fields.values())}, = X")
 
     def literal(self, value: Any) -> str:
         """Source text for a condition operand: ``repr`` for plain literals, else a constant."""
@@ -87,7 +100,7 @@ class _Writer:
         return name
 
 
-def _expr(w: _Writer, cond: Condition) -> str:
+def _expr(w: Writer, cond: Condition) -> str:
     """A condition as a Python expression whose value is 0, 1 or 2."""
     if isinstance(cond, FieldLeaf):
         return _leaf(w, cond)
@@ -118,13 +131,13 @@ def _expr(w: _Writer, cond: Condition) -> str:
     raise EngineError(f"not a condition: {type(cond).__name__}")
 
 
-def _leaf(w: _Writer, leaf: FieldLeaf) -> str:
+def _leaf(w: Writer, leaf: FieldLeaf) -> str:
     x = w.field(leaf.field)
     op = leaf.op
     if op == "present":
-        return f"(0 if {x} is M else 2)"
+        return f"(0 if {x} is None else 2)"
     if op == "absent":
-        return f"(2 if {x} is M else 0)"
+        return f"(2 if {x} is None else 0)"
     value = leaf.value
     if op in ("in", "not_in"):
         members = ", ".join(w.literal(v) for v in value)
@@ -136,7 +149,7 @@ def _leaf(w: _Writer, leaf: FieldLeaf) -> str:
         test = f"{x} {_COMPARE[op]} {w.literal(value)}"
     else:
         raise EngineError(f"unknown operator {op!r} in a test of {leaf.field!r}")
-    return f"(1 if {x} is M else 2 if {test} else 0)"
+    return f"(1 if {x} is None else 2 if {test} else 0)"
 
 
 def _same_stratum_readers(program: Program, members: tuple[int, ...], stratum: int) -> bool:
@@ -147,7 +160,7 @@ def _same_stratum_readers(program: Program, members: tuple[int, ...], stratum: i
     )
 
 
-def _straight_stratum(w: _Writer, program: Program, stratum: int) -> None:
+def _straight_stratum(w: Writer, program: Program, stratum: int) -> None:
     """A stratum whose rules read no finding of their own stratum: each rule once, in order."""
     for i in program.strata[stratum]:
         rule = program.rules[i]
@@ -166,10 +179,10 @@ def _straight_stratum(w: _Writer, program: Program, stratum: int) -> None:
                 w.emit(4, f"v[{w.fid[f]}] = 1  # finding {f!r} possible")
 
 
-def _looped_stratum(w: _Writer, program: Program, stratum: int, helpers: list[str]) -> None:
+def _looped_stratum(w: Writer, program: Program, stratum: int, helpers: list[str]) -> None:
     """A stratum with rules reading its own findings: round 0 inline, then the shared loop.
 
-    Each rule's condition is also written as a module-level function ``r<index>(get, v)`` that
+    Each rule's condition is also written as a module-level function ``r<index>(X, v)`` that
     the later rounds and the possible pass of :func:`~riskrules.engines._compiled.finish_stratum`
     call; ``T<stratum>`` tables them in firing order.
     """
@@ -186,16 +199,14 @@ def _looped_stratum(w: _Writer, program: Program, stratum: int, helpers: list[st
         found = tuple(w.fid[f] for f in dict.fromkeys(rule.asserts))
         if found:
             w.emit(3, f"p += {found!r}")
-    w.emit(1, f"finish_stratum(T{stratum}, get, v, s, fired, p)")
+    w.emit(1, f"finish_stratum(T{stratum}, X, v, s, fired, p)")
     table = []
     readers: dict[int, list[int]] = {}
     for k, i in enumerate(members):
         rule = program.rules[i]
-        fn = _Writer(program)
-        fn.constants = w.constants
-        expr = _expr(fn, rule.when)
-        helpers.append(f"def r{i}(get, v):  # rule {rule.id!r}")
-        helpers.extend(f"    {x} = get({name!r}, M)" for name, x in fn.fields.items())
+        expr = _expr(w, rule.when)
+        helpers.append(f"def r{i}(X, v):  # rule {rule.id!r}")
+        helpers.extend(f"    {w.field(name)} = X[{w.field(name)[1:]}]" for name in fields_read(rule.when))
         helpers.append(f"    return {expr}")
         found = tuple(w.fid[f] for f in dict.fromkeys(rule.asserts))
         table.append(f"({i!r}, r{i}, {found!r})")
@@ -213,11 +224,9 @@ def _looped_stratum(w: _Writer, program: Program, stratum: int, helpers: list[st
 
 
 def generate(program: Program) -> Generated:
-    """The source of ``evaluate(facts) -> (fired, status)`` for ``program``."""
-    w = _Writer(program)
-    body = _Writer(program)
-    body.fields = w.fields
-    body.constants = w.constants
+    """The source of ``run(X) -> (fired, status, findings)`` and ``evaluate(facts)``."""
+    w = Writer(program)
+    body = Writer(program, w.constants)
     helpers: list[str] = []
     for stratum, members in enumerate(program.strata):
         if not members:
@@ -228,21 +237,29 @@ def generate(program: Program) -> Generated:
         else:
             body.emit(1, f"# stratum {stratum}")
             _straight_stratum(body, program, stratum)
-    w.emit(0, "def evaluate(facts):")
-    w.emit(1, "get = facts.get")
-    for name, local in w.fields.items():
-        w.emit(1, f"{local} = get({name!r}, M)")
+    w.emit(0, "def run(X):")
+    w.unpack(1)
     w.emit(1, f"v = [0] * {len(program.findings)!r}")
     w.emit(1, f"s = [0] * {len(program.rules)!r}")
     w.emit(1, "fired = []")
     w.lines.extend(body.lines)
-    w.emit(1, "return fired, s")
+    w.emit(1, "return fired, s, v")
+    w.emit(0, "")
+    w.emit(0, "")
+    w.emit(0, "def evaluate(facts):")
+    w.emit(1, "get = facts.get")
+    w.emit(1, f"return run(({''.join(f'get({name!r}), ' for name in w.order)}))")
     header = [
         "# generated by riskrules from a validated ruleset; do not edit",
+        f"# inputs: {_inputs_comment(w.order)}",
         f"# findings: {_findings_comment(program.findings)}",
         "",
     ]
     return Generated("\n".join(header + helpers + w.lines) + "\n", dict(w.constants))
+
+
+def _inputs_comment(order: tuple[str, ...]) -> str:
+    return ", ".join(f"x{k}={name!r}" for k, name in enumerate(order)) or "none"
 
 
 def _findings_comment(findings: tuple[str, ...]) -> str:

@@ -22,10 +22,9 @@ from riskrules.engines._codegen import Generated, constants_repr, generate
 from riskrules.errors import EngineError
 from riskrules.ruleset._conditions import Truth
 
-__all__ = ["CompiledEngine", "compile", "finish_stratum", "source"]
+__all__ = ["CompiledEngine", "compile", "finish_stratum", "namespace", "source"]
 
 _TRUTHS = (Truth.FALSE, Truth.UNKNOWN, Truth.TRUE)
-_MISSING: Any = type("Missing", (), {"__repr__": lambda self: "<missing>"})()
 
 
 def _at_least(n: int, values: tuple[int, ...]) -> int:
@@ -42,7 +41,7 @@ def finish_stratum(
         Mapping[int, tuple[int, ...]],
         tuple[int, ...],
     ],
-    get: Any,
+    X: tuple[Any, ...],  # noqa: N803 - the generated code's name for the input values
     v: list[int],
     s: list[int],
     fired: list[int],
@@ -66,7 +65,7 @@ def finish_stratum(
         pending = []
         for k in sorted(candidates):
             i, cond, found = rules[k]
-            t = cond(get, v)
+            t = cond(X, v)
             s[i] = t
             if t == 2:
                 fired.append(i)
@@ -83,7 +82,7 @@ def finish_stratum(
         for r in readers.get(work.pop(), ()):
             i, cond, found = rules[r]
             if not s[i]:
-                t = cond(get, v)
+                t = cond(X, v)
                 if t:
                     s[i] = t
                     for g in found:
@@ -97,6 +96,30 @@ def _code(text: str) -> CodeType:
     return builtins.compile(text, "<riskrules generated>", "exec")
 
 
+def namespace(generated: Generated) -> dict[str, Any]:
+    """The module namespace of ``generated`` source, executed (its code compiled once per text).
+
+    The generated code sees only a few builtins (``min``, ``max`` and the types it checks
+    values against), its helpers and its bound constants.
+    """
+    names: dict[str, Any] = {
+        "__builtins__": {
+            "min": min,
+            "max": max,
+            "type": type,
+            "dict": dict,
+            "int": int,
+            "float": float,
+            "str": str,
+        },
+        "_at_least": _at_least,
+        "finish_stratum": finish_stratum,
+        **generated.constants,
+    }
+    exec(_code(generated.source), names)
+    return names
+
+
 def source(program: Program) -> str:
     """The readable generated source of ``program`` (with its bound constants, if any)."""
     generated = generate(program)
@@ -108,20 +131,16 @@ class CompiledEngine:
 
     name: ClassVar[str] = "native"
 
-    __slots__ = ("_closed", "_evaluate", "_lock", "_statuses", "source")
+    __slots__ = ("_closed", "_evaluate", "_lock", "_statuses", "names", "source")
 
-    def __init__(self, program: Program) -> None:
-        generated: Generated = generate(program)
-        namespace: dict[str, Any] = {
-            "__builtins__": {"min": min, "max": max},
-            "M": _MISSING,
-            "_at_least": _at_least,
-            "finish_stratum": finish_stratum,
-            **generated.constants,
-        }
-        exec(_code(generated.source), namespace)
-        self._evaluate = namespace["evaluate"]
+    def __init__(self, program: Program, generated: Generated | None = None) -> None:
+        """Compile ``program``, or ``generated``: source that :func:`generate` wrote for it,
+        perhaps with more functions appended (the native Scorer's)."""
+        if generated is None:
+            generated = generate(program)
+        self.names = namespace(generated)
         self.source = generated.source
+        self._evaluate = self.names["evaluate"]
         self._statuses: dict[tuple[int, ...], tuple[Truth, ...]] = {}
         self._lock = threading.Lock()
         self._closed = False
@@ -131,7 +150,7 @@ class CompiledEngine:
         if self._closed:
             raise EngineError("the native engine was closed and cannot score any more")
         try:
-            fired, status = self._evaluate(facts)
+            fired, status, _ = self._evaluate(facts)
         except (TypeError, ValueError, AttributeError) as exc:
             raise EngineError(
                 f"the native engine could not evaluate the facts ({type(exc).__name__}); "

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 import graphlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from pydantic import BaseModel
 
 from riskrules.engines._base import Evaluation, Program
+from riskrules.engines._codegen import input_order
 from riskrules.report import (
     DISCLAIMER,
     Firing,
@@ -36,7 +37,7 @@ from riskrules.ruleset._spec import URGENCIES, Ruleset
 if TYPE_CHECKING:
     from riskrules._types import Number, Value
 
-__all__ = ["Aggregator"]
+__all__ = ["Aggregator", "RuleFacts", "dependency_order", "rule_facts"]
 
 _M = TypeVar("_M", bound=BaseModel)
 _setattr = object.__setattr__
@@ -76,7 +77,7 @@ class _Shape:
 
 
 @dataclass(frozen=True, slots=True)
-class _RuleFacts:
+class RuleFacts:
     """What aggregation needs to know about one rule, computed once per Scorer."""
 
     id: str
@@ -93,7 +94,7 @@ class _RuleFacts:
     recommend: tuple[str, ...]
 
 
-def _rule_facts(ruleset: Ruleset) -> tuple[_RuleFacts, ...]:
+def rule_facts(ruleset: Ruleset) -> tuple[RuleFacts, ...]:
     scale = ruleset.scale
     out = []
     for rule in ruleset.rules:
@@ -103,7 +104,7 @@ def _rule_facts(ruleset: Ruleset) -> tuple[_RuleFacts, ...]:
                 value_fields.setdefault(node.field, None)
         floor = rule.then.floor
         out.append(
-            _RuleFacts(
+            RuleFacts(
                 id=rule.id,
                 hazard=rule.hazard,
                 points=rule.then.points,
@@ -120,8 +121,8 @@ def _rule_facts(ruleset: Ruleset) -> tuple[_RuleFacts, ...]:
     return tuple(out)
 
 
-def _dependency_order(
-    rules: tuple[_RuleFacts, ...], program: Program
+def dependency_order(
+    rules: tuple[RuleFacts, ...], program: Program
 ) -> tuple[dict[int, int], bool]:
     """A rank for every rule such that asserting rules come before the rules reading their
     findings (when there is no cycle of findings), and whether that order is exact."""
@@ -156,6 +157,10 @@ class _HazardFacts:
     rules: tuple[int, ...]
 
 
+def _first(item: tuple[Any, Any]) -> Any:
+    return item[0]
+
+
 class Aggregator:
     """Engine-independent scoring: firings and statuses -> hazards, recommendations, report."""
 
@@ -165,7 +170,7 @@ class Aggregator:
         scale = ruleset.scale
         self._ruleset = ruleset
         self._scale = scale
-        self._rules = _rule_facts(ruleset)
+        self._rules = rule_facts(ruleset)
         self._info = RulesetInfo(
             id=ruleset.ruleset, version=ruleset.version, fingerprint=ruleset.fingerprint
         )
@@ -188,7 +193,8 @@ class Aggregator:
             pid: (protocol.title, protocol.urgency, URGENCIES.index(protocol.urgency))
             for pid, protocol in ruleset.protocols.items()
         }
-        self._firings: tuple[tuple[dict[str, Any], tuple[str, ...]], ...] = tuple(
+        position = {name: k for k, name in enumerate(input_order(program))}
+        self._firings: tuple[tuple[dict[str, Any], tuple[str, ...], tuple[int, ...]], ...] = tuple(
             (
                 {
                     "rule": r.id,
@@ -200,10 +206,11 @@ class Aggregator:
                     "findings_read": r.findings,
                 },
                 r.fields,
+                tuple(position[f] for f in r.fields),
             )
             for r in self._rules
         )
-        self._rank, self._acyclic = _dependency_order(self._rules, program)
+        self._rank, self._acyclic = dependency_order(self._rules, program)
         # Cohorts repeat the same pattern of firings and missing inputs again and again.
         self._parts: dict[tuple[Any, ...], BaseModel] = {}
         self._cached_shape = functools.lru_cache(maxsize=256)(self._build_shape)
@@ -211,6 +218,10 @@ class Aggregator:
             self._cached_shape
         )
         self._lookups = 0
+        self._order = input_order(program)
+        self._titles = tuple((hid, hazard.title) for hid, hazard in self._hazards.items())
+        self._asserts = tuple(r.asserts for r in self._rules)
+        self._mask_names: dict[int, tuple[str, ...]] = {}
 
     def _shape_of(self, evaluation: Evaluation, facts: Mapping[str, Value]) -> _Shape:
         """The shape of a run, from the cache while it pays: once 1,024 lookups found fewer
@@ -284,15 +295,29 @@ class Aggregator:
         place a RiskReport is put together.
         """
         shape = self._shape_of(evaluation, facts)
-        get = facts.get
+        return self._report(shape, evaluation.fired, facts)
+
+    def _report(
+        self,
+        shape: _Shape,
+        fired_order: Sequence[int],
+        inputs: Mapping[str, Value] | tuple[Any, ...],
+    ) -> RiskReport:
+        """A report from its shape and the values the fired rules read: ``inputs`` is the
+        facts, or ``X`` (values by position in :func:`input_order`)."""
         templates = self._firings
         new = Firing.__new__
         fields_set = _FIRING_FIELDS
         fired = []
-        for i in evaluation.fired:
-            template, fields = templates[i]
+        by_position = isinstance(inputs, tuple)
+        get = inputs.__getitem__ if by_position else inputs.get  # type: ignore[union-attr]
+        for i in fired_order:
+            template, fields, positions = templates[i]
             values = template.copy()
-            values["reads"] = {f: get(f) for f in fields}
+            if by_position:
+                values["reads"] = {f: get(k) for f, k in zip(fields, positions, strict=True)}
+            else:
+                values["reads"] = {f: get(f) for f in fields}
             firing = new(Firing)
             _setattr(firing, "__dict__", values)
             _setattr(firing, "__pydantic_fields_set__", fields_set)
@@ -318,6 +343,97 @@ class Aggregator:
         )
         _setattr(report, "__pydantic_private__", {"_ruleset": self._ruleset})
         return report
+
+    def assemble(
+        self,
+        values: tuple[Any, ...],
+        fired: list[int],
+        status: list[int],
+        aggregated: tuple[Any, ...],
+    ) -> RiskReport:
+        """The report of one run of the generated code (:mod:`riskrules.scoring._generated`):
+        input values ``X``, firings, int statuses, and what its ``aggregate`` returned."""
+        hazards, ranked_raw, masks, opened = aggregated
+        parts = self._parts
+        scale = self._scale
+        results: dict[str, HazardResult] = {}
+        top = reach = 0
+        for (hid, title), result_key in zip(self._titles, hazards, strict=True):
+            score, level, possible, still_open, absent = result_key
+            key = (hid, type(score), result_key)
+            result = cast("HazardResult | None", parts.get(key))
+            if result is None:
+                result = self._part(
+                    key,
+                    HazardResult,
+                    {
+                        "title": title,
+                        "score": score,
+                        "level": scale[level],
+                        "possible_level": scale[possible],
+                        "complete": not still_open,
+                        "missing": self._names(absent),
+                    },
+                )
+            results[hid] = result
+            if level > top:
+                top = level
+            if possible > reach:
+                reach = possible
+        rules = self._rules
+        asserts = self._asserts
+        findings = tuple(dict.fromkeys([f for i in fired for f in asserts[i]]))
+        indeterminate = tuple([self._indeterminate_of_mask(i, masks[i]) for i in opened])
+        ranked = []
+        for priority, urgency, level, pid, support in ranked_raw:
+            because = tuple([rules[i].id for i in fired if support >> i & 1])
+            key = (pid, -level, because)
+            rec = cast("Recommendation | None", parts.get(key))
+            if rec is None:
+                title, urgency_name, _ = self._protocols[pid]
+                values_ = {
+                    "protocol": pid,
+                    "title": title,
+                    "urgency": urgency_name,
+                    "level": scale[-level],
+                    "because": because,
+                }
+                rec = self._part(key, Recommendation, values_)
+            ranked.append(((priority, urgency, level, -len(because), pid), rec))
+        ranked.sort(key=_first)
+        return self._report(
+            _Shape(
+                overall_level=scale[top],
+                possible_level=scale[reach],
+                complete=masks is None,
+                hazards=results,
+                findings=findings,
+                indeterminate=indeterminate,
+                recommendations=tuple([rec for _, rec in ranked]),
+            ),
+            fired,
+            values,
+        )
+
+    def _names(self, mask: int) -> tuple[str, ...]:
+        """The input names of a bit mask over ``X`` (sorted, as ``X`` is)."""
+        names = self._mask_names.get(mask)
+        if names is None:
+            order = self._order
+            names = tuple(name for k, name in enumerate(order) if mask >> k & 1)
+            if len(self._mask_names) >= 65536:
+                self._mask_names.clear()
+            self._mask_names[mask] = names
+        return names
+
+    def _indeterminate_of_mask(self, i: int, mask: int) -> Indeterminate:
+        key = ("mask", i, mask)
+        part = cast("Indeterminate | None", self._parts.get(key))
+        if part is None:
+            rule = self._rules[i]
+            values = {"rule": rule.id, "hazard": rule.hazard, "missing": self._names(mask)}
+            part = self._part(key, Indeterminate, values)
+        return part
 
     def _build_shape(
         self, fired: tuple[int, ...], status: tuple[Truth, ...], present: AbstractSet[str]

@@ -40,6 +40,7 @@ from riskrules.report import RiskReport
 from riskrules.ruleset._locations import source_files
 from riskrules.ruleset._spec import Ruleset, did_you_mean
 from riskrules.scoring._aggregation import Aggregator
+from riskrules.scoring._generated import ScorerCode
 from riskrules.scoring._validation import AssessmentValidator
 
 __all__ = ["ENGINES", "Scorer", "score"]
@@ -147,7 +148,12 @@ class Scorer:
         self._params = effective
         self._validate = AssessmentValidator(rs)
         program = Program.build(rs, effective)
-        compiled = compile_engine(engine, program)
+        self._code: ScorerCode | None = None
+        if engine in ("auto", "native"):
+            self._code = ScorerCode(rs, program)
+            compiled: Engine = self._code.engine
+        else:
+            compiled = compile_engine(engine, program)
         self._engine = compiled
         self._engine_name: str = compiled.name
         self._aggregate = Aggregator(rs, program, effective, compiled.name)
@@ -184,16 +190,24 @@ class Scorer:
         """
         if self._closed:
             raise EngineError("this Scorer is closed")
-        facts = self._validate(assessment)
+        code = self._code
         try:
-            evaluation = self._engine.run(facts)
+            if code is not None:
+                values = None if code.nested is None else code.nested(assessment)
+                if values is None:
+                    values = code.values(self._validate(assessment))
+                fired, status, findings = code.run(values)
+                aggregated = code.aggregate(values, status, findings)
+                report = self._aggregate.assemble(values, fired, status, aggregated)
+            else:
+                facts = self._validate(assessment)
+                report = self._aggregate.report(facts, self._engine.run(facts))
         except RiskRulesError:
             raise
         except Exception as exc:
             raise EngineError(
                 f"the {self._engine_name} engine failed: {type(exc).__name__}: {exc}"
             ) from exc
-        report = self._aggregate.report(facts, evaluation)
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(
                 "scored with %s: overall %s; fired %s",

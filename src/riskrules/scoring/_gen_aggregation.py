@@ -1,0 +1,203 @@
+"""Generated aggregation: hazard scores, levels and missing inputs in straight-line code.
+
+:func:`write_aggregate` writes ``aggregate(X, s, v)``, which takes the input values, the rule
+statuses and the finding values of one run (see :mod:`riskrules.engines._codegen`) and returns
+``(hazards, recommendations, masks, indeterminate)`` with exactly the semantics of the reference
+:class:`~riskrules.scoring._aggregation.Aggregator`:
+
+* ``hazards`` holds, per hazard in ruleset order, ``(score, level, possible, open, absent)``:
+  the capped sum of the fired rules' points in ruleset order, the band level raised to the
+  highest floor of a fired rule, the level the fired and indeterminate rules together would
+  reach (never below ``level``), whether any rule of the hazard is indeterminate, and the
+  absent inputs behind its indeterminate rules as a bit mask over ``X``;
+* ``masks`` is ``None`` when no rule is indeterminate, else the list of each rule's missing
+  inputs as a bit mask (0 for rules that are not indeterminate). A rule's missing inputs are
+  the absent inputs its value tests read, plus, through every finding it reads that is UNKNOWN
+  (``v[f] == 1``), the missing inputs of the indeterminate rules asserting that finding; in
+  dependency order one pass settles them, and cycles of findings repeat it to a fixpoint;
+* ``indeterminate`` lists the indeterminate rules in ruleset order;
+* ``recommendations`` holds, per protocol that a fired rule or a reached band recommends,
+  ``(-priority, -urgency, -level, protocol id, support)``: the highest priority and level among
+  the hazards recommending it, its urgency's rank, and the fired rules supporting it as a bit
+  mask (the rules that recommend it and, for a band, every fired rule of the hazard).
+"""
+
+from __future__ import annotations
+
+from riskrules.engines._base import Program
+from riskrules.engines._codegen import Writer
+from riskrules.ruleset._spec import URGENCIES, Ruleset
+from riskrules.scoring._aggregation import RuleFacts, dependency_order, rule_facts
+
+__all__ = ["write_aggregate"]
+
+
+def _level(w: Writer, indent: int, out: str, score: str, bands: list[tuple[int, object]]) -> None:
+    w.emit(indent, f"{out} = 0")
+    for k, (index, threshold) in enumerate(bands):
+        if index or k:  # bands apply in order, the last one reached wins (as the reference)
+            w.emit(indent, f"if {w.literal(threshold)} <= {score}:")
+            w.emit(indent + 1, f"{out} = {index}")
+
+
+def _hazard(w: Writer, ruleset: Ruleset, k: int, rules: tuple[RuleFacts, ...]) -> None:
+    hid, hazard = list(ruleset.hazards.items())[k]
+    scale = ruleset.scale
+    bands = [(scale.index(level), t) for level, t in hazard.bands.items()]
+    mine = [i for i, r in enumerate(rules) if r.hazard == hid]
+    w.emit(1, f"# hazard {hid!r}")
+    w.emit(1, "c = 0; f = 0; pc = 0; pf = 0; ho = 0")
+    banded = bool(hazard.recommend)
+    if banded:
+        w.emit(1, f"fm{k} = 0")
+    for i in mine:
+        rule = rules[i]
+        adds = not (type(rule.points) is int and rule.points == 0)
+        if not adds and rule.floor is None and not banded and not _can_be_open(rule):
+            continue
+        w.emit(1, f"t = s[{i}]  # rule {rule.id!r}")
+        w.emit(1, "if t == 2:")
+        if banded:
+            w.emit(2, f"fm{k} |= 1 << {i}")
+        if adds:
+            w.emit(2, f"c += {w.literal(rule.points)}")
+            w.emit(2, f"pc += {w.literal(rule.points)}")
+        if rule.floor is not None:
+            w.emit(2, f"if f < {rule.floor}: f = {rule.floor}")
+            w.emit(2, f"if pf < {rule.floor}: pf = {rule.floor}")
+        if not adds and rule.floor is None and not banded:
+            w.emit(2, "pass")
+        if _can_be_open(rule):
+            w.emit(1, "elif t:")
+            w.emit(2, "ho = 1")
+            if adds:
+                w.emit(2, f"pc += {w.literal(rule.points)}")
+            if rule.floor is not None:
+                w.emit(2, f"if pf < {rule.floor}: pf = {rule.floor}")
+    if hazard.cap is not None:
+        w.emit(1, f"if c > {w.literal(hazard.cap)}: c = {w.literal(hazard.cap)}")
+    _level(w, 1, "lv", "c", bands)
+    w.emit(1, "if lv < f: lv = f")
+    w.emit(1, "if ho:")
+    w.emit(2, "o = 1")
+    if hazard.cap is not None:
+        w.emit(2, f"if pc > {w.literal(hazard.cap)}: pc = {w.literal(hazard.cap)}")
+    _level(w, 2, "p", "pc", bands)
+    w.emit(2, "if p < pf: p = pf")
+    w.emit(2, "if p < lv: p = lv")
+    w.emit(1, "else:")
+    w.emit(2, "p = lv")
+    w.emit(1, f"l{k} = lv")
+    w.emit(1, f"h{k} = (c, lv, p, ho)")
+
+
+def _can_be_open(rule: RuleFacts) -> bool:
+    """Whether a rule can be indeterminate: only value tests and findings can be UNKNOWN."""
+    return bool(rule.value_fields or rule.findings)
+
+
+def _masks(w: Writer, rules: tuple[RuleFacts, ...], program: Program) -> None:
+    """Each indeterminate rule's missing inputs, ``m[i]``, in dependency order."""
+    bit = {name: 1 << k for k, name in enumerate(w.order)}
+    fid = {name: k for k, name in enumerate(program.findings)}
+    asserters: dict[str, list[int]] = {}
+    for i, rule in enumerate(rules):
+        for finding in rule.asserts:
+            asserters.setdefault(finding, []).append(i)
+    value_fields = sorted({f for rule in rules for f in rule.value_fields}, key=bit.__getitem__)
+    w.emit(1, "ab = 0")
+    for name in value_fields:
+        w.emit(1, f"if {w.field(name)} is None: ab |= {bit[name]}")
+    w.emit(1, f"m = [0] * {len(rules)}")
+    rank, acyclic = dependency_order(rules, program)
+    upstream: list[tuple[int, list[tuple[int, list[int]]]]] = []
+    for i in sorted(range(len(rules)), key=rank.__getitem__):
+        rule = rules[i]
+        if not _can_be_open(rule):
+            continue
+        own = sum(bit[name] for name in rule.value_fields)
+        w.emit(1, f"if s[{i}] == 1:  # rule {rule.id!r}")
+        w.emit(2, f"op.append({i})")
+        if own:
+            w.emit(2, f"m[{i}] = ab & {own}")
+        ups = [(fid[f], asserters[f]) for f in rule.findings if f in asserters]
+        if ups:
+            upstream.append((i, ups))
+            if acyclic:
+                _propagate(w, 2, i, ups)
+    if not acyclic and upstream:
+        w.emit(1, "while True:")
+        w.emit(2, "before = m[:]")
+        for i, ups in upstream:
+            w.emit(2, f"if s[{i}] == 1:")
+            _propagate(w, 3, i, ups)
+        w.emit(2, "if m == before:")
+        w.emit(3, "break")
+
+
+def _propagate(w: Writer, indent: int, i: int, ups: list[tuple[int, list[int]]]) -> None:
+    for f, js in ups:
+        w.emit(indent, f"if v[{f}] == 1:")
+        w.emit(indent + 1, f"m[{i}] |= {' | '.join(f'm[{j}]' for j in js)}")
+
+
+def _recommendations(w: Writer, ruleset: Ruleset, rules: tuple[RuleFacts, ...]) -> None:
+    """``rc``: per recommended protocol ``(-priority, -urgency, -level, id, support)``, where
+    support is the bit mask of the fired rules behind it (ranked and put in firing order by
+    the caller)."""
+    hazard_index = {hid: k for k, hid in enumerate(ruleset.hazards)}
+    priority = [hazard.priority for hazard in ruleset.hazards.values()]
+    w.emit(1, "rc = []")
+    for pid, protocol in ruleset.protocols.items():
+        by_rules = [i for i, rule in enumerate(rules) if pid in rule.recommend]
+        by_bands = [
+            (k, ruleset.scale.index(level))
+            for k, hazard in enumerate(ruleset.hazards.values())
+            for level, protocols in hazard.recommend.items()
+            if pid in protocols
+        ]
+        if not by_rules and not by_bands:
+            continue
+        w.emit(1, f"# protocol {pid!r}")
+        w.emit(1, "sm = 0; top = -1; pr = -1")
+        for i in by_rules:
+            k = hazard_index[rules[i].hazard]
+            w.emit(1, f"if s[{i}] == 2:  # rule {rules[i].id!r}")
+            w.emit(2, f"sm |= 1 << {i}")
+            _raise_top(w, 2, k, priority[k])
+        for k, level in by_bands:
+            w.emit(1, f"if l{k} >= {level}:  # band of hazard {list(ruleset.hazards)[k]!r}")
+            w.emit(2, f"sm |= fm{k}")
+            _raise_top(w, 2, k, priority[k])
+        urgency = URGENCIES.index(protocol.urgency)
+        w.emit(1, "if top >= 0:")
+        w.emit(2, f"rc.append((-pr, {-urgency}, -top, {pid!r}, sm))")
+
+
+def _raise_top(w: Writer, indent: int, k: int, priority: int) -> None:
+    w.emit(indent, f"if top < l{k}: top = l{k}")
+    w.emit(indent, f"if pr < {priority}: pr = {priority}")
+
+
+def write_aggregate(w: Writer, ruleset: Ruleset, program: Program) -> None:
+    """Emit ``aggregate(X, s, v) -> (hazards, recommendations, masks, indeterminate)`` (see the
+    module docstring)."""
+    rules = rule_facts(ruleset)
+    count = len(ruleset.hazards)
+    w.emit(0, "def aggregate(X, s, v):")
+    w.emit(1, "o = 0")
+    for k in range(count):
+        _hazard(w, ruleset, k, rules)
+    _recommendations(w, ruleset, rules)
+    w.emit(1, "if not o:")
+    hazards = "".join(f"h{k} + (0,), " for k in range(count))
+    w.emit(2, f"return ({hazards}), rc, None, ()")
+    w.unpack(1)
+    w.emit(1, "op = []")
+    _masks(w, rules, program)
+    for k, hid in enumerate(ruleset.hazards):
+        mine = [i for i, r in enumerate(rules) if r.hazard == hid and _can_be_open(r)]
+        absent = " | ".join(f"m[{i}]" for i in mine) or "0"
+        w.emit(1, f"h{k} += ({absent},)")
+    w.emit(1, "op.sort()")
+    w.emit(1, f"return ({''.join(f'h{k}, ' for k in range(count))}), rc, m, op")
