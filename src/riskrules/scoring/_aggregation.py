@@ -24,6 +24,7 @@ from riskrules.engines._base import Evaluation, Program
 from riskrules.engines._codegen import input_order
 from riskrules.report import (
     DISCLAIMER,
+    PENDING,
     Firing,
     HazardResult,
     Indeterminate,
@@ -61,6 +62,7 @@ def _construct(model: type[_M], values: dict[str, Any]) -> _M:
 
 _FIRING_FIELDS = set(Firing.model_fields)
 """The fields set of every Firing built here (shared: frozen models never change it)."""
+_REPORT_FIELDS = set(RiskReport.model_fields)
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,8 +305,37 @@ class Aggregator:
         fired_order: Sequence[int],
         inputs: Mapping[str, Value] | tuple[Any, ...],
     ) -> RiskReport:
-        """A report from its shape and the values the fired rules read: ``inputs`` is the
-        facts, or ``X`` (values by position in :func:`input_order`)."""
+        """A report from its shape; ``fired`` (with the values the rules read from ``inputs``:
+        the facts, or ``X`` by position in :func:`input_order`) is built on first use."""
+        report = RiskReport.__new__(RiskReport)
+        _setattr(
+            report,
+            "__dict__",
+            {
+                "ruleset": self._info,
+                "params": dict(self._params),
+                "overall_level": shape.overall_level,
+                "possible_level": shape.possible_level,
+                "complete": shape.complete,
+                "hazards": dict(shape.hazards),
+                "findings": shape.findings,
+                "fired": PENDING,
+                "indeterminate": shape.indeterminate,
+                "recommendations": shape.recommendations,
+                "disclaimer": DISCLAIMER,
+                "engine": self._engine,
+            },
+        )
+        _setattr(report, "__pydantic_fields_set__", _REPORT_FIELDS)
+        _setattr(report, "__pydantic_extra__", None)
+        details = functools.partial(self._fired, fired_order, inputs)
+        _setattr(report, "__pydantic_private__", {"_ruleset": self._ruleset, "_details": details})
+        return report
+
+    def _fired(
+        self, fired_order: Sequence[int], inputs: Mapping[str, Value] | tuple[Any, ...]
+    ) -> tuple[Firing, ...]:
+        """The fired rules' details, with the values they read from ``inputs``."""
         templates = self._firings
         new = Firing.__new__
         fields_set = _FIRING_FIELDS
@@ -324,25 +355,7 @@ class Aggregator:
             _setattr(firing, "__pydantic_extra__", None)
             _setattr(firing, "__pydantic_private__", None)
             fired.append(firing)
-        report = _construct(
-            RiskReport,
-            {
-                "ruleset": self._info,
-                "params": dict(self._params),
-                "overall_level": shape.overall_level,
-                "possible_level": shape.possible_level,
-                "complete": shape.complete,
-                "hazards": dict(shape.hazards),
-                "findings": shape.findings,
-                "fired": tuple(fired),
-                "indeterminate": shape.indeterminate,
-                "recommendations": shape.recommendations,
-                "disclaimer": DISCLAIMER,
-                "engine": self._engine,
-            },
-        )
-        _setattr(report, "__pydantic_private__", {"_ruleset": self._ruleset})
-        return report
+        return tuple(fired)
 
     def assemble(
         self,
