@@ -223,6 +223,12 @@ class Aggregator:
         self._order = input_order(program)
         self._titles = tuple((hid, hazard.title) for hid, hazard in self._hazards.items())
         self._asserts = tuple(r.asserts for r in self._rules)
+        self._bands = tuple(
+            (k, hid, hazard.recommend)
+            for k, (hid, hazard) in enumerate(self._hazards.items())
+            if hazard.recommend
+        )
+        self._open_parts: list[dict[int, Indeterminate]] = [{} for _ in self._rules]
         self._mask_names: dict[int, tuple[str, ...]] = {}
 
     def _shape_of(self, evaluation: Evaluation, facts: Mapping[str, Value]) -> _Shape:
@@ -393,14 +399,14 @@ class Aggregator:
                 top = level
             if possible > reach:
                 reach = possible
-        rules = self._rules
         asserts = self._asserts
         findings = tuple(dict.fromkeys([f for i in fired for f in asserts[i]]))
-        indeterminate = tuple([self._indeterminate_of_mask(i, masks[i]) for i in opened])
+        indeterminate = self._open(opened, masks) if masks is not None else ()
+        because = self._because(fired, hazards)
         ranked = []
-        for priority, urgency, level, pid, support in ranked_raw:
-            because = tuple([rules[i].id for i in fired if support >> i & 1])
-            key = (pid, -level, because)
+        for priority, urgency, level, pid in ranked_raw:
+            support = tuple(because.get(pid, ()))
+            key = (pid, -level, support)
             rec = cast("Recommendation | None", parts.get(key))
             if rec is None:
                 title, urgency_name, _ = self._protocols[pid]
@@ -409,10 +415,10 @@ class Aggregator:
                     "title": title,
                     "urgency": urgency_name,
                     "level": scale[-level],
-                    "because": because,
+                    "because": support,
                 }
                 rec = self._part(key, Recommendation, values_)
-            ranked.append(((priority, urgency, level, -len(because), pid), rec))
+            ranked.append(((priority, urgency, level, -len(support), pid), rec))
         ranked.sort(key=_first)
         return self._report(
             _Shape(
@@ -428,6 +434,51 @@ class Aggregator:
             values,
         )
 
+    def _because(
+        self, fired: list[int], hazards: tuple[tuple[Any, ...], ...]
+    ) -> dict[str, list[str]]:
+        """The fired rules behind each protocol, in firing order: the rules recommending it
+        and, where a band of a hazard recommends it, every fired rule of that hazard."""
+        banded: dict[str, tuple[str, ...]] = {}
+        for k, hid, bands in self._bands:
+            reached = hazards[k][1]
+            pids = [pid for level, protocols in bands if level <= reached for pid in protocols]
+            if pids:
+                banded[hid] = tuple(dict.fromkeys(pids))
+        out: dict[str, list[str]] = {}
+        rules = self._rules
+        for i in fired:
+            rule = rules[i]
+            own = rule.recommend
+            for pid in own:
+                out.setdefault(pid, []).append(rule.id)
+            more = banded.get(rule.hazard) if banded else None
+            if more:
+                for pid in more:
+                    if pid not in own:
+                        out.setdefault(pid, []).append(rule.id)
+        return out
+
+    def _open(self, opened: list[int], masks: list[int]) -> tuple[Indeterminate, ...]:
+        """The indeterminate rules' parts, with the inputs missing for each."""
+        store = self._open_parts
+        out = []
+        for i in opened:
+            mask = masks[i]
+            mine = store[i]
+            part = mine.get(mask)
+            if part is None:
+                rule = self._rules[i]
+                part = _construct(
+                    Indeterminate,
+                    {"rule": rule.id, "hazard": rule.hazard, "missing": self._names(mask)},
+                )
+                if len(mine) >= 256:
+                    mine.clear()
+                mine[mask] = part
+            out.append(part)
+        return tuple(out)
+
     def _names(self, mask: int) -> tuple[str, ...]:
         """The input names of a bit mask over ``X`` (sorted, as ``X`` is)."""
         names = self._mask_names.get(mask)
@@ -438,15 +489,6 @@ class Aggregator:
                 self._mask_names.clear()
             self._mask_names[mask] = names
         return names
-
-    def _indeterminate_of_mask(self, i: int, mask: int) -> Indeterminate:
-        key = ("mask", i, mask)
-        part = cast("Indeterminate | None", self._parts.get(key))
-        if part is None:
-            rule = self._rules[i]
-            values = {"rule": rule.id, "hazard": rule.hazard, "missing": self._names(mask)}
-            part = self._part(key, Indeterminate, values)
-        return part
 
     def _build_shape(
         self, fired: tuple[int, ...], status: tuple[Truth, ...], present: AbstractSet[str]

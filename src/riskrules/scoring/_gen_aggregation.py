@@ -17,9 +17,8 @@ statuses and the finding values of one run (see :mod:`riskrules.engines._codegen
   dependency order one pass settles them, and cycles of findings repeat it to a fixpoint;
 * ``indeterminate`` lists the indeterminate rules in ruleset order;
 * ``recommendations`` holds, per protocol that a fired rule or a reached band recommends,
-  ``(-priority, -urgency, -level, protocol id, support)``: the highest priority and level among
-  the hazards recommending it, its urgency's rank, and the fired rules supporting it as a bit
-  mask (the rules that recommend it and, for a band, every fired rule of the hazard).
+  ``(-priority, -urgency, -level, protocol id)``: the highest priority and level among the
+  hazards recommending it and its urgency's rank.
 """
 
 from __future__ import annotations
@@ -47,25 +46,21 @@ def _hazard(w: Writer, ruleset: Ruleset, k: int, rules: tuple[RuleFacts, ...]) -
     mine = [i for i, r in enumerate(rules) if r.hazard == hid]
     w.emit(1, f"# hazard {hid!r}")
     w.emit(1, "c = 0; f = 0; pc = 0; pf = 0; ho = 0")
-    banded = bool(hazard.recommend)
-    if banded:
-        w.emit(1, f"fm{k} = 0")
+
     for i in mine:
         rule = rules[i]
         adds = not (type(rule.points) is int and rule.points == 0)
-        if not adds and rule.floor is None and not banded and not _can_be_open(rule):
+        if not adds and rule.floor is None and not _can_be_open(rule):
             continue
         w.emit(1, f"t = s[{i}]  # rule {rule.id!r}")
         w.emit(1, "if t == 2:")
-        if banded:
-            w.emit(2, f"fm{k} |= 1 << {i}")
         if adds:
             w.emit(2, f"c += {w.literal(rule.points)}")
             w.emit(2, f"pc += {w.literal(rule.points)}")
         if rule.floor is not None:
             w.emit(2, f"if f < {rule.floor}: f = {rule.floor}")
             w.emit(2, f"if pf < {rule.floor}: pf = {rule.floor}")
-        if not adds and rule.floor is None and not banded:
+        if not adds and rule.floor is None:
             w.emit(2, "pass")
         if _can_be_open(rule):
             w.emit(1, "elif t:")
@@ -142,9 +137,8 @@ def _propagate(w: Writer, indent: int, i: int, ups: list[tuple[int, list[int]]])
 
 
 def _recommendations(w: Writer, ruleset: Ruleset, rules: tuple[RuleFacts, ...]) -> None:
-    """``rc``: per recommended protocol ``(-priority, -urgency, -level, id, support)``, where
-    support is the bit mask of the fired rules behind it (ranked and put in firing order by
-    the caller)."""
+    """``rc``: per recommended protocol ``(-priority, -urgency, -level, id)`` (the caller adds
+    the supporting rules and ranks them)."""
     hazard_index = {hid: k for k, hid in enumerate(ruleset.hazards)}
     priority = [hazard.priority for hazard in ruleset.hazards.values()]
     w.emit(1, "rc = []")
@@ -159,19 +153,17 @@ def _recommendations(w: Writer, ruleset: Ruleset, rules: tuple[RuleFacts, ...]) 
         if not by_rules and not by_bands:
             continue
         w.emit(1, f"# protocol {pid!r}")
-        w.emit(1, "sm = 0; top = -1; pr = -1")
+        w.emit(1, "top = -1; pr = -1")
         for i in by_rules:
             k = hazard_index[rules[i].hazard]
             w.emit(1, f"if s[{i}] == 2:  # rule {rules[i].id!r}")
-            w.emit(2, f"sm |= 1 << {i}")
             _raise_top(w, 2, k, priority[k])
         for k, level in by_bands:
             w.emit(1, f"if l{k} >= {level}:  # band of hazard {list(ruleset.hazards)[k]!r}")
-            w.emit(2, f"sm |= fm{k}")
             _raise_top(w, 2, k, priority[k])
         urgency = URGENCIES.index(protocol.urgency)
         w.emit(1, "if top >= 0:")
-        w.emit(2, f"rc.append((-pr, {-urgency}, -top, {pid!r}, sm))")
+        w.emit(2, f"rc.append((-pr, {-urgency}, -top, {pid!r}))")
 
 
 def _raise_top(w: Writer, indent: int, k: int, priority: int) -> None:

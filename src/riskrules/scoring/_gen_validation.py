@@ -1,7 +1,8 @@
-"""Generated validation: the usual nested assessment checked and unpacked in straight-line code.
+"""Generated validation: the usual assessments checked and unpacked in straight-line code.
 
 :func:`write_nested` writes ``nested(a)``, which walks an assessment given as nested plain
-dicts, checks every field it holds against the ruleset's inputs and returns ``X``, the values
+dicts (or, through ``dotted(a)``, as dotted keys only, ``{"client.sex": "female"}``), checks
+every field it holds against the ruleset's inputs and returns ``X``, the values
 of the inputs the rules read in :func:`~riskrules.engines._codegen.input_order` (``None`` where
 absent). It accepts only what the full validator
 (:class:`~riskrules.scoring._validation.AssessmentValidator`) accepts with the same result: at
@@ -19,6 +20,7 @@ labels keep within those limits, and no ``nested`` is written otherwise.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from riskrules.engines._codegen import Writer
@@ -88,8 +90,10 @@ def write_nested(w: Writer, ruleset: Ruleset) -> None:
     for k, group in enumerate(g for g in groups if g):
         local[group] = f"g{k}"
     w.emit(0, "def nested(a):")
-    w.emit(1, f"if type(a) is not dict or not a.keys() <= {_keys(w, groups[''])}:")
+    w.emit(1, "if type(a) is not dict:")
     w.emit(2, "return None")
+    w.emit(1, f"if not a.keys() <= {_keys(w, groups[''])}:")
+    w.emit(2, "return dotted(a)")
     for group, g in local.items():
         if not group:
             continue
@@ -99,16 +103,32 @@ def write_nested(w: Writer, ruleset: Ruleset) -> None:
         w.emit(2, f"{g} = _EMPTY")
         w.emit(1, f"elif type({g}) is not dict or not {g}.keys() <= {_keys(w, groups[group])}:")
         w.emit(2, "return None")
+    _inputs(w, ruleset, lambda name: f"{local[parent[name]]}.get({name.split('.')[-1]!r})")
+    _write_dotted(w, ruleset)
+
+
+def _inputs(w: Writer, ruleset: Ruleset, fetch: Callable[[str], str]) -> None:
+    """Fetch and check every input, then return ``X``."""
     unread = 0
     for name, spec in sorted(ruleset.inputs.items()):
         x = w.fields.get(name)
         if x is None:
             unread += 1
             x = f"u{unread}"
-        w.emit(1, f"{x} = {local[parent[name]]}.get({name.split('.')[-1]!r})  # {name!r}")
+        w.emit(1, f"{x} = {fetch(name)}  # {name!r}")
         w.emit(1, f"if not ({_check(w, x, spec)}):")
         w.emit(2, "return None")
     w.emit(1, f"return ({''.join(f'{x}, ' for x in w.fields.values())})")
+
+
+def _write_dotted(w: Writer, ruleset: Ruleset) -> None:
+    """``dotted(a)``: the same for an assessment given as dotted keys only."""
+    w.emit(0, "")
+    w.emit(0, "")
+    w.emit(0, "def dotted(a):")
+    w.emit(1, f"if not a.keys() <= {_keys(w, dict.fromkeys(ruleset.inputs))}:")
+    w.emit(2, "return None")
+    _inputs(w, ruleset, lambda name: f"a.get({name!r})")
 
 
 def _keys(w: Writer, members: dict[str, Any]) -> str:
