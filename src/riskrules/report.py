@@ -40,6 +40,7 @@ __all__ = [
     "RulesetInfo",
 ]
 
+
 class _Pending:
     """Stands for a report field that is built on first use."""
 

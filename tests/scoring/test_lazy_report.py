@@ -75,7 +75,8 @@ def test_fired_is_built_once_and_in_field_order() -> None:
     first = lazy.fired
     assert lazy.fired is first
     assert list(lazy.__dict__) == list(whole.__dict__) == list(RiskReport.model_fields)
-    assert first and all(f.reads for f in first)
+    assert first
+    assert all(f.reads for f in first)
 
 
 def test_reports_stay_frozen_and_unhashable() -> None:

@@ -102,7 +102,10 @@ def test_engine_failures_become_engine_errors(
             pass
 
     monkeypatch.setattr(scoring_module, "compile_engine", lambda name, program: Broken())
-    with Scorer(demo, engine="durable") as s, pytest.raises(EngineError, match="broken engine failed"):
+    with (
+        Scorer(demo, engine="durable") as s,
+        pytest.raises(EngineError, match="broken engine failed"),
+    ):
         s.score({})
 
 

@@ -1,18 +1,22 @@
 """Python source for a :class:`~riskrules.engines._base.Program`: one function per ruleset.
 
-:func:`generate` writes the source of ``evaluate(facts)``, which returns ``(fired, status)`` with
-exactly the semantics of :mod:`riskrules.engines._base` (``status`` as ints 0 FALSE, 1 UNKNOWN,
-2 TRUE in ruleset order). :mod:`riskrules.engines._compiled` compiles and runs it.
+:func:`generate` writes the source of ``run(X)``, which takes the values of the inputs the rules
+read (``X``, in the order of :func:`input_order`; ``None`` where an input is absent) and returns
+``(fired, status, findings)`` with exactly the semantics of :mod:`riskrules.engines._base`
+(``status`` and ``findings`` as ints 0 FALSE, 1 UNKNOWN, 2 TRUE, in ruleset and sorted finding
+order), and of ``evaluate(facts)``, which reads ``X`` from validated facts and calls ``run``.
+:mod:`riskrules.engines._compiled` compiles them; the native Scorer appends its own functions to
+the same source (:mod:`riskrules.scoring._generated`).
 
-The source is built only from the validated program: field and finding names, operands and
-rule ids reach it through ``repr`` (or, for operands ``repr`` cannot round-trip, as constants
-bound in the namespace), never as spliced text. Every input a rule reads is a local of ``run``
-(``x<k>`` for ``X[k]``); a condition becomes one expression over three-valued ints (Kleene ``and`` stops at the
+The source is built only from the validated program: field and finding names, operands and rule ids
+reach it through ``repr`` (or, for operands ``repr`` cannot round-trip, as constants bound in the
+namespace), never as spliced text. Every input a rule reads is a local of ``run`` (``x<k>`` for
+``X[k]``); a condition becomes one expression over three-valued ints (Kleene ``and`` stops at the
 first FALSE and is otherwise the ``min``, ``or`` stops at the first TRUE and is otherwise the
-``max``, ``not`` is ``2 - x``). A stratum where no rule reads a finding asserted in the
-same stratum runs straight-line: each rule once, in firing order, its findings set as it fires
-and made possible when it is indeterminate. Any other stratum runs its first round inline too and
-hands later rounds and the possible pass to the shared loop
+``max``, ``not`` is ``2 - x``). A stratum where no rule reads a finding asserted in the same
+stratum runs straight-line: each rule once, in firing order, its findings set as it fires and made
+possible when it is indeterminate. Any other stratum runs its first round inline too and hands
+later rounds and the possible pass to the shared loop
 :func:`riskrules.engines._compiled.finish_stratum`, with each rule's condition also written as a
 small function of its own.
 """
@@ -206,7 +210,9 @@ def _looped_stratum(w: Writer, program: Program, stratum: int, helpers: list[str
         rule = program.rules[i]
         expr = _expr(w, rule.when)
         helpers.append(f"def r{i}(X, v):  # rule {rule.id!r}")
-        helpers.extend(f"    {w.field(name)} = X[{w.field(name)[1:]}]" for name in fields_read(rule.when))
+        helpers.extend(
+            f"    {w.field(name)} = X[{w.field(name)[1:]}]" for name in fields_read(rule.when)
+        )
         helpers.append(f"    return {expr}")
         found = tuple(w.fid[f] for f in dict.fromkeys(rule.asserts))
         table.append(f"({i!r}, r{i}, {found!r})")
@@ -215,7 +221,11 @@ def _looped_stratum(w: Writer, program: Program, stratum: int, helpers: list[str
             same = f >= 0 and program.finding_stratum[finding] == stratum
             if same and k not in readers.setdefault(f, []):
                 readers[f].append(k)
-    asserting = tuple(k for k, i in enumerate(members) if program.rules[i].asserts)
+    asserting = tuple(
+        (i, tuple(w.fid[f] for f in dict.fromkeys(program.rules[i].asserts)))
+        for i in members
+        if program.rules[i].asserts
+    )
     by_finding = {f: tuple(ks) for f, ks in sorted(readers.items())}
     helpers.append(
         f"T{stratum} = (({', '.join(table)},), {by_finding!r}, {asserting!r})  # stratum {stratum}"

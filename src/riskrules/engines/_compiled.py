@@ -39,9 +39,9 @@ def finish_stratum(
     table: tuple[
         tuple[tuple[int, Any, tuple[int, ...]], ...],
         Mapping[int, tuple[int, ...]],
-        tuple[int, ...],
+        tuple[tuple[int, tuple[int, ...]], ...],
     ],
-    X: tuple[Any, ...],  # noqa: N803 - the generated code's name for the input values
+    X: tuple[Any, ...],
     v: list[int],
     s: list[int],
     fired: list[int],
@@ -52,8 +52,9 @@ def finish_stratum(
     see :mod:`riskrules.engines._base`).
 
     ``table`` holds the stratum's rules in firing order as (rule index, condition function,
-    findings asserted), the positions of the rules reading each finding, and the positions of
-    the rules asserting any finding. ``pending`` lists the findings the first round asserted.
+    findings asserted), the positions of the rules reading each finding, and (rule index,
+    findings asserted) of the rules asserting any. ``pending`` lists the findings the first
+    round asserted.
     """
     rules, readers, asserting = table
     while pending:
@@ -61,18 +62,21 @@ def finish_stratum(
         for f in pending:
             if v[f] != 2:
                 v[f] = 2
-                candidates.update(r for r in readers.get(f, ()) if s[rules[r][0]] != 2)
+                reading = readers.get(f)
+                if reading:
+                    candidates.update(reading)
         pending = []
         for k in sorted(candidates):
             i, cond, found = rules[k]
+            if s[i] == 2:  # fired in an earlier round (refraction)
+                continue
             t = cond(X, v)
             s[i] = t
             if t == 2:
                 fired.append(i)
                 pending += found
     work: list[int] = []
-    for k in asserting:
-        i, _, found = rules[k]
+    for i, found in asserting:
         if s[i] == 1:
             for f in found:
                 if not v[f]:

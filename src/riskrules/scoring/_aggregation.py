@@ -1,68 +1,35 @@
 """Aggregation: an engine's firings and statuses to hazard scores, levels and recommendations.
 
 :class:`Aggregator` is engine-independent, so every engine yields the same report for the same
-firings. Per hazard it adds the points of the fired rules, caps the sum, reads the level off the
-bands and raises it to the highest floor of a fired rule; the level still possible and the inputs
-missing for it come from the indeterminate rules. Recommendations are the protocols named by
-fired rules and by reached bands, ranked by hazard priority, urgency, level and support. The
-report's shape (everything but the input values read) depends only on the firings, the statuses
-and which inputs are present, and is cached.
+firings; it is the reference that the native Scorer's generated aggregation
+(:mod:`riskrules.scoring._gen_aggregation`, :mod:`riskrules.scoring._assembly`) is tested against,
+and what the closure and durable engines' reports come from. Per hazard it adds the points of the
+fired rules, caps the sum, reads the level off the bands and raises it to the highest floor of a
+fired rule; the level still possible and the inputs missing for it come from the indeterminate
+rules. Recommendations are the protocols named by fired rules and by reached bands, ranked by
+hazard priority, urgency, level and support. The report's shape (everything but the input values
+read) depends only on the firings, the statuses and which inputs are present, and is cached.
 """
 
 from __future__ import annotations
 
 import functools
-import graphlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar, cast
-
-from pydantic import BaseModel
+from typing import TYPE_CHECKING, cast
 
 from riskrules.engines._base import Evaluation, Program
-from riskrules.engines._codegen import input_order
-from riskrules.report import (
-    DISCLAIMER,
-    PENDING,
-    Firing,
-    HazardResult,
-    Indeterminate,
-    Recommendation,
-    RiskReport,
-    RulesetInfo,
-)
-from riskrules.ruleset._conditions import FieldLeaf, Truth, fields_read, findings_read, walk
+from riskrules.report import HazardResult, Indeterminate, Recommendation, RiskReport
+from riskrules.ruleset._conditions import Truth
 from riskrules.ruleset._spec import URGENCIES, Ruleset
+from riskrules.scoring._facts import HazardFacts, dependency_order, hazard_facts, rule_facts
+from riskrules.scoring._parts import ReportMaker
 
 if TYPE_CHECKING:
     from riskrules._types import Number, Value
 
-__all__ = ["Aggregator", "RuleFacts", "dependency_order", "rule_facts"]
-
-_M = TypeVar("_M", bound=BaseModel)
-_setattr = object.__setattr__
-
-
-def _construct(model: type[_M], values: dict[str, Any]) -> _M:
-    """A report model from values that are already valid (trusted construction).
-
-    What ``model.model_construct(**values)`` does for these models (no aliases, defaults filled
-    by the caller, no private attributes but RiskReport's one) without its per-field loop, which
-    costs more than the rest of building a report. ``values`` must name every field, in
-    declaration order; the tests check the result equals validating the same data.
-    """
-    instance = model.__new__(model)
-    _setattr(instance, "__dict__", values)
-    _setattr(instance, "__pydantic_fields_set__", set(values))
-    _setattr(instance, "__pydantic_extra__", None)
-    _setattr(instance, "__pydantic_private__", None)
-    return instance
-
-
-_FIRING_FIELDS = set(Firing.model_fields)
-"""The fields set of every Firing built here (shared: frozen models never change it)."""
-_REPORT_FIELDS = set(RiskReport.model_fields)
+__all__ = ["Aggregator"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,158 +45,29 @@ class _Shape:
     recommendations: tuple[Recommendation, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class RuleFacts:
-    """What aggregation needs to know about one rule, computed once per Scorer."""
-
-    id: str
-    hazard: str
-    points: Number
-    floor: int | None
-    floor_name: str | None
-    because: str
-    fields: tuple[str, ...]
-    value_fields: tuple[str, ...]
-    """Fields read by value tests (not present/absent), the ones whose absence is unknown."""
-    findings: tuple[str, ...]
-    asserts: tuple[str, ...]
-    recommend: tuple[str, ...]
-
-
-def rule_facts(ruleset: Ruleset) -> tuple[RuleFacts, ...]:
-    scale = ruleset.scale
-    out = []
-    for rule in ruleset.rules:
-        value_fields: dict[str, None] = {}
-        for node, _, _ in walk(rule.when):
-            if isinstance(node, FieldLeaf) and node.op not in ("present", "absent"):
-                value_fields.setdefault(node.field, None)
-        floor = rule.then.floor
-        out.append(
-            RuleFacts(
-                id=rule.id,
-                hazard=rule.hazard,
-                points=rule.then.points,
-                floor=None if floor is None else scale.index(floor),
-                floor_name=floor,
-                because=rule.because,
-                fields=fields_read(rule.when),
-                value_fields=tuple(value_fields),
-                findings=tuple(dict.fromkeys(f for f, _ in findings_read(rule.when))),
-                asserts=rule.then.assert_,
-                recommend=rule.then.recommend,
-            )
-        )
-    return tuple(out)
-
-
-def dependency_order(
-    rules: tuple[RuleFacts, ...], program: Program
-) -> tuple[dict[int, int], bool]:
-    """A rank for every rule such that asserting rules come before the rules reading their
-    findings (when there is no cycle of findings), and whether that order is exact."""
-    asserters: dict[str, list[int]] = {}
-    for i, rule in enumerate(rules):
-        for finding in rule.asserts:
-            asserters.setdefault(finding, []).append(i)
-    graph = {
-        i: {j for f in rule.findings for j in asserters.get(f, ()) if j != i}
-        for i, rule in enumerate(rules)
-    }
-    try:
-        order = list(graphlib.TopologicalSorter(graph).static_order())
-    except graphlib.CycleError:
-        # stratum order still visits most upstream rules first; a fixpoint finishes the job
-        by_stratum = sorted(program.rules, key=lambda r: (r.stratum, r.index))
-        return {r.index: k for k, r in enumerate(by_stratum)}, False
-    return {i: k for k, i in enumerate(order)}, True
-
-
-@dataclass(frozen=True, slots=True)
-class _HazardFacts:
-    """What aggregation needs to know about one hazard."""
-
-    title: str
-    bands: tuple[tuple[int, Number], ...]
-    """(level index, threshold), lowest first."""
-    cap: Number | None
-    priority: int
-    recommend: tuple[tuple[int, tuple[str, ...]], ...]
-    """(level index, protocols) recommended once the hazard reaches that level."""
-    rules: tuple[int, ...]
-
-
-def _first(item: tuple[Any, Any]) -> Any:
-    return item[0]
-
-
 class Aggregator:
     """Engine-independent scoring: firings and statuses -> hazards, recommendations, report."""
 
     def __init__(
         self, ruleset: Ruleset, program: Program, params: dict[str, Number], engine: str
     ) -> None:
-        scale = ruleset.scale
-        self._ruleset = ruleset
-        self._scale = scale
+        self._scale = ruleset.scale
         self._rules = rule_facts(ruleset)
-        self._info = RulesetInfo(
-            id=ruleset.ruleset, version=ruleset.version, fingerprint=ruleset.fingerprint
-        )
-        self._params = params
-        self._engine = engine
-        self._hazards = {
-            hid: _HazardFacts(
-                title=hazard.title,
-                bands=tuple((scale.index(level), t) for level, t in hazard.bands.items()),
-                cap=hazard.cap,
-                priority=hazard.priority,
-                recommend=tuple(
-                    (scale.index(level), protocols) for level, protocols in hazard.recommend.items()
-                ),
-                rules=tuple(i for i, r in enumerate(self._rules) if r.hazard == hid),
-            )
-            for hid, hazard in ruleset.hazards.items()
-        }
+        self._maker = ReportMaker(ruleset, program, self._rules, params, engine)
+        self._parts = self._maker.parts
+        self._part = self._maker.part
+        self._hazards = hazard_facts(ruleset, self._rules)
         self._protocols = {
             pid: (protocol.title, protocol.urgency, URGENCIES.index(protocol.urgency))
             for pid, protocol in ruleset.protocols.items()
         }
-        position = {name: k for k, name in enumerate(input_order(program))}
-        self._firings: tuple[tuple[dict[str, Any], tuple[str, ...], tuple[int, ...]], ...] = tuple(
-            (
-                {
-                    "rule": r.id,
-                    "hazard": r.hazard,
-                    "points": r.points,
-                    "floor": r.floor_name,
-                    "because": r.because,
-                    "reads": None,  # filled per report, in its place in the field order
-                    "findings_read": r.findings,
-                },
-                r.fields,
-                tuple(position[f] for f in r.fields),
-            )
-            for r in self._rules
-        )
         self._rank, self._acyclic = dependency_order(self._rules, program)
         # Cohorts repeat the same pattern of firings and missing inputs again and again.
-        self._parts: dict[tuple[Any, ...], BaseModel] = {}
         self._cached_shape = functools.lru_cache(maxsize=256)(self._build_shape)
         self._shape: Callable[[tuple[int, ...], tuple[Truth, ...], AbstractSet[str]], _Shape] = (
             self._cached_shape
         )
         self._lookups = 0
-        self._order = input_order(program)
-        self._titles = tuple((hid, hazard.title) for hid, hazard in self._hazards.items())
-        self._asserts = tuple(r.asserts for r in self._rules)
-        self._bands = tuple(
-            (k, hid, hazard.recommend)
-            for k, (hid, hazard) in enumerate(self._hazards.items())
-            if hazard.recommend
-        )
-        self._open_parts: list[dict[int, Indeterminate]] = [{} for _ in self._rules]
-        self._mask_names: dict[int, tuple[str, ...]] = {}
 
     def _shape_of(self, evaluation: Evaluation, facts: Mapping[str, Value]) -> _Shape:
         """The shape of a run, from the cache while it pays: once 1,024 lookups found fewer
@@ -243,7 +81,7 @@ class Aggregator:
             self._shape = self._build_shape
         return shape
 
-    def _level(self, hazard: _HazardFacts, rules: Iterable[int]) -> tuple[Number, int]:
+    def _level(self, hazard: HazardFacts, rules: Iterable[int]) -> tuple[Number, int]:
         """Score (capped) and level index (floors applied) of ``rules`` firing."""
         facts = self._rules
         score: Number = 0
@@ -303,192 +141,17 @@ class Aggregator:
         place a RiskReport is put together.
         """
         shape = self._shape_of(evaluation, facts)
-        return self._report(shape, evaluation.fired, facts)
-
-    def _report(
-        self,
-        shape: _Shape,
-        fired_order: Sequence[int],
-        inputs: Mapping[str, Value] | tuple[Any, ...],
-    ) -> RiskReport:
-        """A report from its shape; ``fired`` (with the values the rules read from ``inputs``:
-        the facts, or ``X`` by position in :func:`input_order`) is built on first use."""
-        report = RiskReport.__new__(RiskReport)
-        _setattr(
-            report,
-            "__dict__",
-            {
-                "ruleset": self._info,
-                "params": dict(self._params),
-                "overall_level": shape.overall_level,
-                "possible_level": shape.possible_level,
-                "complete": shape.complete,
-                "hazards": dict(shape.hazards),
-                "findings": shape.findings,
-                "fired": PENDING,
-                "indeterminate": shape.indeterminate,
-                "recommendations": shape.recommendations,
-                "disclaimer": DISCLAIMER,
-                "engine": self._engine,
-            },
+        return self._maker.report(
+            overall_level=shape.overall_level,
+            possible_level=shape.possible_level,
+            complete=shape.complete,
+            hazards=dict(shape.hazards),
+            findings=shape.findings,
+            indeterminate=shape.indeterminate,
+            recommendations=shape.recommendations,
+            fired=evaluation.fired,
+            inputs=facts,
         )
-        _setattr(report, "__pydantic_fields_set__", _REPORT_FIELDS)
-        _setattr(report, "__pydantic_extra__", None)
-        details = functools.partial(self._fired, fired_order, inputs)
-        _setattr(report, "__pydantic_private__", {"_ruleset": self._ruleset, "_details": details})
-        return report
-
-    def _fired(
-        self, fired_order: Sequence[int], inputs: Mapping[str, Value] | tuple[Any, ...]
-    ) -> tuple[Firing, ...]:
-        """The fired rules' details, with the values they read from ``inputs``."""
-        templates = self._firings
-        new = Firing.__new__
-        fields_set = _FIRING_FIELDS
-        fired = []
-        by_position = isinstance(inputs, tuple)
-        get = inputs.__getitem__ if by_position else inputs.get  # type: ignore[union-attr]
-        for i in fired_order:
-            template, fields, positions = templates[i]
-            values = template.copy()
-            if by_position:
-                values["reads"] = {f: get(k) for f, k in zip(fields, positions, strict=True)}
-            else:
-                values["reads"] = {f: get(f) for f in fields}
-            firing = new(Firing)
-            _setattr(firing, "__dict__", values)
-            _setattr(firing, "__pydantic_fields_set__", fields_set)
-            _setattr(firing, "__pydantic_extra__", None)
-            _setattr(firing, "__pydantic_private__", None)
-            fired.append(firing)
-        return tuple(fired)
-
-    def assemble(
-        self,
-        values: tuple[Any, ...],
-        fired: list[int],
-        status: list[int],
-        aggregated: tuple[Any, ...],
-    ) -> RiskReport:
-        """The report of one run of the generated code (:mod:`riskrules.scoring._generated`):
-        input values ``X``, firings, int statuses, and what its ``aggregate`` returned."""
-        hazards, ranked_raw, masks, opened = aggregated
-        parts = self._parts
-        scale = self._scale
-        results: dict[str, HazardResult] = {}
-        top = reach = 0
-        for (hid, title), result_key in zip(self._titles, hazards, strict=True):
-            score, level, possible, still_open, absent = result_key
-            key = (hid, type(score), result_key)
-            result = cast("HazardResult | None", parts.get(key))
-            if result is None:
-                result = self._part(
-                    key,
-                    HazardResult,
-                    {
-                        "title": title,
-                        "score": score,
-                        "level": scale[level],
-                        "possible_level": scale[possible],
-                        "complete": not still_open,
-                        "missing": self._names(absent),
-                    },
-                )
-            results[hid] = result
-            if level > top:
-                top = level
-            if possible > reach:
-                reach = possible
-        asserts = self._asserts
-        findings = tuple(dict.fromkeys([f for i in fired for f in asserts[i]]))
-        indeterminate = self._open(opened, masks) if masks is not None else ()
-        because = self._because(fired, hazards)
-        ranked = []
-        for priority, urgency, level, pid in ranked_raw:
-            support = tuple(because.get(pid, ()))
-            key = (pid, -level, support)
-            rec = cast("Recommendation | None", parts.get(key))
-            if rec is None:
-                title, urgency_name, _ = self._protocols[pid]
-                values_ = {
-                    "protocol": pid,
-                    "title": title,
-                    "urgency": urgency_name,
-                    "level": scale[-level],
-                    "because": support,
-                }
-                rec = self._part(key, Recommendation, values_)
-            ranked.append(((priority, urgency, level, -len(support), pid), rec))
-        ranked.sort(key=_first)
-        return self._report(
-            _Shape(
-                overall_level=scale[top],
-                possible_level=scale[reach],
-                complete=masks is None,
-                hazards=results,
-                findings=findings,
-                indeterminate=indeterminate,
-                recommendations=tuple([rec for _, rec in ranked]),
-            ),
-            fired,
-            values,
-        )
-
-    def _because(
-        self, fired: list[int], hazards: tuple[tuple[Any, ...], ...]
-    ) -> dict[str, list[str]]:
-        """The fired rules behind each protocol, in firing order: the rules recommending it
-        and, where a band of a hazard recommends it, every fired rule of that hazard."""
-        banded: dict[str, tuple[str, ...]] = {}
-        for k, hid, bands in self._bands:
-            reached = hazards[k][1]
-            pids = [pid for level, protocols in bands if level <= reached for pid in protocols]
-            if pids:
-                banded[hid] = tuple(dict.fromkeys(pids))
-        out: dict[str, list[str]] = {}
-        rules = self._rules
-        for i in fired:
-            rule = rules[i]
-            own = rule.recommend
-            for pid in own:
-                out.setdefault(pid, []).append(rule.id)
-            more = banded.get(rule.hazard) if banded else None
-            if more:
-                for pid in more:
-                    if pid not in own:
-                        out.setdefault(pid, []).append(rule.id)
-        return out
-
-    def _open(self, opened: list[int], masks: list[int]) -> tuple[Indeterminate, ...]:
-        """The indeterminate rules' parts, with the inputs missing for each."""
-        store = self._open_parts
-        out = []
-        for i in opened:
-            mask = masks[i]
-            mine = store[i]
-            part = mine.get(mask)
-            if part is None:
-                rule = self._rules[i]
-                part = _construct(
-                    Indeterminate,
-                    {"rule": rule.id, "hazard": rule.hazard, "missing": self._names(mask)},
-                )
-                if len(mine) >= 256:
-                    mine.clear()
-                mine[mask] = part
-            out.append(part)
-        return tuple(out)
-
-    def _names(self, mask: int) -> tuple[str, ...]:
-        """The input names of a bit mask over ``X`` (sorted, as ``X`` is)."""
-        names = self._mask_names.get(mask)
-        if names is None:
-            order = self._order
-            names = tuple(name for k, name in enumerate(order) if mask >> k & 1)
-            if len(self._mask_names) >= 65536:
-                self._mask_names.clear()
-            self._mask_names[mask] = names
-        return names
 
     def _build_shape(
         self, fired: tuple[int, ...], status: tuple[Truth, ...], present: AbstractSet[str]
@@ -553,15 +216,6 @@ class Aggregator:
             indeterminate=tuple(self._indeterminate(i, missing[i]) for i in indeterminate),
             recommendations=tuple(self._recommend(fired, fired_by, levels)),
         )
-
-    def _part(self, key: tuple[Any, ...], model: type[_M], values: dict[str, Any]) -> _M:
-        """Build a report part and keep it for the next report with the same part (frozen
-        models are shared safely); the store is emptied when it grows large."""
-        part = _construct(model, values)
-        if len(self._parts) >= 65536:
-            self._parts.clear()
-        self._parts[key] = part
-        return part
 
     def _indeterminate(self, i: int, missing: frozenset[str]) -> Indeterminate:
         part = cast("Indeterminate | None", self._parts.get((i, missing)))

@@ -2,8 +2,9 @@
 
 :func:`write_aggregate` writes ``aggregate(X, s, v)``, which takes the input values, the rule
 statuses and the finding values of one run (see :mod:`riskrules.engines._codegen`) and returns
-``(hazards, recommendations, masks, indeterminate)`` with exactly the semantics of the reference
-:class:`~riskrules.scoring._aggregation.Aggregator`:
+``(hazards, recommendations, masks, indeterminate, top, reach)`` with exactly the semantics of
+the reference :class:`~riskrules.scoring._aggregation.Aggregator` (``top`` and ``reach`` are the
+highest level and possible level over the hazards):
 
 * ``hazards`` holds, per hazard in ruleset order, ``(score, level, possible, open, absent)``:
   the capped sum of the fired rules' points in ruleset order, the band level raised to the
@@ -23,15 +24,23 @@ statuses and the finding values of one run (see :mod:`riskrules.engines._codegen
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 from riskrules.engines._base import Program
 from riskrules.engines._codegen import Writer
 from riskrules.ruleset._spec import URGENCIES, Ruleset
-from riskrules.scoring._aggregation import RuleFacts, dependency_order, rule_facts
+from riskrules.scoring._facts import RuleFacts, dependency_order, rule_facts
+
+if TYPE_CHECKING:
+    from riskrules._types import Number
 
 __all__ = ["write_aggregate"]
 
 
-def _level(w: Writer, indent: int, out: str, score: str, bands: list[tuple[int, object]]) -> None:
+def _level(
+    w: Writer, indent: int, out: str, score: str, bands: Sequence[tuple[int, Number]]
+) -> None:
     w.emit(indent, f"{out} = 0")
     for k, (index, threshold) in enumerate(bands):
         if index or k:  # bands apply in order, the last one reached wins (as the reference)
@@ -82,7 +91,7 @@ def _hazard(w: Writer, ruleset: Ruleset, k: int, rules: tuple[RuleFacts, ...]) -
     w.emit(2, "if p < lv: p = lv")
     w.emit(1, "else:")
     w.emit(2, "p = lv")
-    w.emit(1, f"l{k} = lv")
+    w.emit(1, f"l{k} = lv; q{k} = p")
     w.emit(1, f"h{k} = (c, lv, p, ho)")
 
 
@@ -172,8 +181,8 @@ def _raise_top(w: Writer, indent: int, k: int, priority: int) -> None:
 
 
 def write_aggregate(w: Writer, ruleset: Ruleset, program: Program) -> None:
-    """Emit ``aggregate(X, s, v) -> (hazards, recommendations, masks, indeterminate)`` (see the
-    module docstring)."""
+    """Emit ``aggregate(X, s, v) -> (hazards, recommendations, masks, indeterminate, top,
+    reach)`` (see the module docstring)."""
     rules = rule_facts(ruleset)
     count = len(ruleset.hazards)
     w.emit(0, "def aggregate(X, s, v):")
@@ -181,9 +190,11 @@ def write_aggregate(w: Writer, ruleset: Ruleset, program: Program) -> None:
     for k in range(count):
         _hazard(w, ruleset, k, rules)
     _recommendations(w, ruleset, rules)
+    w.emit(1, f"top = max(({''.join(f'l{k}, ' for k in range(count))}), default=0)")
+    w.emit(1, f"reach = max(({''.join(f'q{k}, ' for k in range(count))}), default=0)")
     w.emit(1, "if not o:")
     hazards = "".join(f"h{k} + (0,), " for k in range(count))
-    w.emit(2, f"return ({hazards}), rc, None, ()")
+    w.emit(2, f"return ({hazards}), rc, None, (), top, reach")
     w.unpack(1)
     w.emit(1, "op = []")
     _masks(w, rules, program)
@@ -192,4 +203,4 @@ def write_aggregate(w: Writer, ruleset: Ruleset, program: Program) -> None:
         absent = " | ".join(f"m[{i}]" for i in mine) or "0"
         w.emit(1, f"h{k} += ({absent},)")
     w.emit(1, "op.sort()")
-    w.emit(1, f"return ({''.join(f'h{k}, ' for k in range(count))}), rc, m, op")
+    w.emit(1, f"return ({''.join(f'h{k}, ' for k in range(count))}), rc, m, op, top, reach")

@@ -57,7 +57,8 @@ def fast_path_possible(ruleset: Ruleset) -> bool:
     if any(name in groups for name in ruleset.inputs):
         return False
     names = [*ruleset.inputs, *groups]
-    if 2 * len(names) > MAX_VALUES or max((len(n.split(".")) for n in names), default=0) > MAX_DEPTH:
+    deepest = max((len(n.split(".")) for n in names), default=0)
+    if 2 * len(names) > MAX_VALUES or deepest > MAX_DEPTH:
         return False
     longest = max((len(part) for n in names for part in n.split(".")), default=0)
     labels = [v for spec in ruleset.inputs.values() if spec.type == "enum" for v in spec.labels]

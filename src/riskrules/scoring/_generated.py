@@ -55,9 +55,7 @@ class ScorerCode:
         names = self.engine.names
         self.order: tuple[str, ...] = Writer(program).order
         self.nested: Callable[[Any], tuple[Any, ...] | None] | None = names.get("nested")
-        self.run: Callable[[tuple[Any, ...]], tuple[list[int], list[int], list[int]]] = names[
-            "run"
-        ]
+        self.run: Callable[[tuple[Any, ...]], tuple[list[int], list[int], list[int]]] = names["run"]
         self.aggregate: Callable[..., tuple[Any, ...]] = names["aggregate"]
 
     def values(self, facts: Mapping[str, Any]) -> tuple[Any, ...]:

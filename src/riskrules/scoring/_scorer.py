@@ -40,6 +40,7 @@ from riskrules.report import RiskReport
 from riskrules.ruleset._locations import source_files
 from riskrules.ruleset._spec import Ruleset, did_you_mean
 from riskrules.scoring._aggregation import Aggregator
+from riskrules.scoring._assembly import Assembler
 from riskrules.scoring._generated import ScorerCode
 from riskrules.scoring._validation import AssessmentValidator
 
@@ -156,7 +157,10 @@ class Scorer:
             compiled = compile_engine(engine, program)
         self._engine = compiled
         self._engine_name: str = compiled.name
-        self._aggregate = Aggregator(rs, program, effective, compiled.name)
+        if self._code is not None:
+            self._assembler = Assembler(rs, program, effective, compiled.name)
+        else:
+            self._aggregate = Aggregator(rs, program, effective, compiled.name)
         self._lock = threading.Lock()
         self._closed = False
         self._finalizer = weakref.finalize(self, compiled.close)
@@ -198,7 +202,7 @@ class Scorer:
                     values = code.values(self._validate(assessment))
                 fired, status, findings = code.run(values)
                 aggregated = code.aggregate(values, status, findings)
-                report = self._aggregate.assemble(values, fired, status, aggregated)
+                report = self._assembler.assemble(values, fired, aggregated)
             else:
                 facts = self._validate(assessment)
                 report = self._aggregate.report(facts, self._engine.run(facts))
