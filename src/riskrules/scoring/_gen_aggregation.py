@@ -49,47 +49,58 @@ def _level(
 
 
 def _hazard(w: Writer, ruleset: Ruleset, k: int, rules: tuple[RuleFacts, ...]) -> None:
+    """Score, level and possible level of hazard ``k`` (``h<k>``, ``l<k>``, ``q<k>``).
+
+    Points add in ruleset order, so float sums match the reference to the last bit. When every
+    point and the cap are integers, order does not matter and the possible score is the fired
+    score plus the open rules' points, added only when some rule is open.
+    """
     hid, hazard = list(ruleset.hazards.items())[k]
     scale = ruleset.scale
     bands = [(scale.index(level), t) for level, t in hazard.bands.items()]
     mine = [i for i, r in enumerate(rules) if r.hazard == hid]
+    exact = all(type(rules[i].points) is int for i in mine) and type(hazard.cap) is not float
     w.emit(1, f"# hazard {hid!r}")
     w.emit(1, "c = 0; f = 0; pc = 0; pf = 0; ho = 0")
-
     for i in mine:
         rule = rules[i]
         adds = not (type(rule.points) is int and rule.points == 0)
-        if not adds and rule.floor is None and not _can_be_open(rule):
+        fired = [f"c += {w.literal(rule.points)}"] if adds else []
+        opened = ["ho = 1"]
+        if adds:
+            opened.append(f"pc += {w.literal(rule.points)}")
+            if not exact:
+                fired.append(f"pc += {w.literal(rule.points)}")
+        if rule.floor is not None:
+            fired += [f"if f < {rule.floor}: f = {rule.floor}"]
+            fired += [f"if pf < {rule.floor}: pf = {rule.floor}"]
+            opened += [f"if pf < {rule.floor}: pf = {rule.floor}"]
+        if not _can_be_open(rule):
+            opened = []
+        if not fired and not opened:
             continue
         w.emit(1, f"t = s[{i}]  # rule {rule.id!r}")
-        w.emit(1, "if t == 2:")
-        if adds:
-            w.emit(2, f"c += {w.literal(rule.points)}")
-            w.emit(2, f"pc += {w.literal(rule.points)}")
-        if rule.floor is not None:
-            w.emit(2, f"if f < {rule.floor}: f = {rule.floor}")
-            w.emit(2, f"if pf < {rule.floor}: pf = {rule.floor}")
-        if not adds and rule.floor is None:
-            w.emit(2, "pass")
-        if _can_be_open(rule):
-            w.emit(1, "elif t:")
-            w.emit(2, "ho = 1")
-            if adds:
-                w.emit(2, f"pc += {w.literal(rule.points)}")
-            if rule.floor is not None:
-                w.emit(2, f"if pf < {rule.floor}: pf = {rule.floor}")
-    if hazard.cap is not None:
-        w.emit(1, f"if c > {w.literal(hazard.cap)}: c = {w.literal(hazard.cap)}")
-    _level(w, 1, "lv", "c", bands)
-    w.emit(1, "if lv < f: lv = f")
+        branches = [("t == 2", fired), ("t == 1", opened)]
+        keyword = "if"
+        for test, lines in branches:
+            if lines:
+                w.emit(1, f"{keyword} {test}:")
+                for line in lines:
+                    w.emit(2, line)
+                keyword = "elif"
     w.emit(1, "if ho:")
     w.emit(2, "o = 1")
+    if exact:
+        w.emit(2, "pc += c")
     if hazard.cap is not None:
         w.emit(2, f"if pc > {w.literal(hazard.cap)}: pc = {w.literal(hazard.cap)}")
     _level(w, 2, "p", "pc", bands)
     w.emit(2, "if p < pf: p = pf")
-    w.emit(2, "if p < lv: p = lv")
-    w.emit(1, "else:")
+    if hazard.cap is not None:
+        w.emit(1, f"if c > {w.literal(hazard.cap)}: c = {w.literal(hazard.cap)}")
+    _level(w, 1, "lv", "c", bands)
+    w.emit(1, "if lv < f: lv = f")
+    w.emit(1, "if not ho or p < lv:")
     w.emit(2, "p = lv")
     w.emit(1, f"l{k} = lv; q{k} = p")
     w.emit(1, f"h{k} = (c, lv, p, ho)")
