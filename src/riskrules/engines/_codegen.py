@@ -277,5 +277,12 @@ def _findings_comment(findings: tuple[str, ...]) -> str:
 
 
 def constants_repr(constants: Mapping[str, Any]) -> str:
-    """The bound constants as comment lines, for ``--show``."""
-    return "".join(f"# {name} = {value!r}\n" for name, value in constants.items())
+    """The bound constants as comment lines, for ``--show`` (sets in sorted order, so the text
+    is the same on every run)."""
+    return "".join(f"# {name} = {_stable_repr(value)}\n" for name, value in constants.items())
+
+
+def _stable_repr(value: Any) -> str:
+    if isinstance(value, frozenset):
+        return f"frozenset({{{', '.join(sorted(map(repr, value)))}}})"
+    return repr(value)

@@ -127,7 +127,8 @@ def namespace(generated: Generated) -> dict[str, Any]:
 def source(program: Program) -> str:
     """The readable generated source of ``program`` (with its bound constants, if any)."""
     generated = generate(program)
-    return constants_repr(generated.constants) + generated.source
+    constants = constants_repr(generated.constants)
+    return generated.source + ("\n# bound constants\n" + constants if constants else "")
 
 
 class CompiledEngine:
