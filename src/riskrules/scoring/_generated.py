@@ -7,7 +7,8 @@ caches code by text), holds:
 * ``nested(a)``, the nested assessment checked and unpacked to ``X``
   (:mod:`riskrules.scoring._gen_validation`), unless the ruleset's names rule it out;
 * ``aggregate(X, s, v)``, hazard scores, levels, possible levels and missing inputs
-  (:mod:`riskrules.scoring._gen_aggregation`).
+  (:mod:`riskrules.scoring._gen_aggregation`);
+* ``score(X)``, which runs the engine and the aggregation on ``X``.
 
 :meth:`Aggregator.assemble <riskrules.scoring._aggregation.Aggregator.assemble>` turns their
 results into the report. ``riskrules compile --show`` prints the source.
@@ -39,6 +40,11 @@ def scorer_source(ruleset: Ruleset, program: Program) -> Generated:
     w.emit(0, "")
     w.emit(0, "")
     write_aggregate(w, ruleset, program)
+    w.emit(0, "")
+    w.emit(0, "")
+    w.emit(0, "def score(X):")
+    w.emit(1, "fired, s, v = run(X)")
+    w.emit(1, "return X, fired, aggregate(X, s, v)")
     w.constants.setdefault("_EMPTY", {})
     source = engine.source + "\n".join(w.lines) + "\n"
     return Generated(source, w.constants)
@@ -47,7 +53,7 @@ def scorer_source(ruleset: Ruleset, program: Program) -> Generated:
 class ScorerCode:
     """The compiled functions of :func:`scorer_source` and the engine that shares them."""
 
-    __slots__ = ("aggregate", "engine", "nested", "order", "run")
+    __slots__ = ("aggregate", "engine", "nested", "order", "run", "score")
 
     def __init__(self, ruleset: Ruleset, program: Program) -> None:
         generated = scorer_source(ruleset, program)
@@ -57,6 +63,7 @@ class ScorerCode:
         self.nested: Callable[[Any], tuple[Any, ...] | None] | None = names.get("nested")
         self.run: Callable[[tuple[Any, ...]], tuple[list[int], list[int], list[int]]] = names["run"]
         self.aggregate: Callable[..., tuple[Any, ...]] = names["aggregate"]
+        self.score: Callable[[tuple[Any, ...]], tuple[Any, ...]] = names["score"]
 
     def values(self, facts: Mapping[str, Any]) -> tuple[Any, ...]:
         """``X`` from validated facts: the value of each input the rules read, or None."""

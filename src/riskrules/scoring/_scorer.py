@@ -29,7 +29,7 @@ import logging
 import os
 import threading
 import weakref
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from types import TracebackType
 from typing import Any, Literal, Protocol, TypeAlias, cast, overload
 
@@ -125,6 +125,11 @@ def _load(source: Any) -> Ruleset:
     return load_ruleset(source)
 
 
+def _slow_path(assessment: Any) -> None:
+    """Where a ruleset's names rule out the generated validation: the full validator decides."""
+    return None
+
+
 class Scorer:
     """A ruleset compiled for scoring: validate -> engine -> aggregate -> RiskReport.
 
@@ -157,8 +162,12 @@ class Scorer:
             compiled = compile_engine(engine, program)
         self._engine = compiled
         self._engine_name: str = compiled.name
+        self._fast: tuple[Callable[..., Any], ...] | None = None
         if self._code is not None:
-            self._assembler = Assembler(rs, program, effective, compiled.name)
+            assembler = Assembler(rs, program, effective, compiled.name)
+            code = self._code
+            self._values = code.values
+            self._fast = (code.nested or _slow_path, code.score, assembler.assemble)
         else:
             self._aggregate = Aggregator(rs, program, effective, compiled.name)
         self._lock = threading.Lock()
@@ -194,15 +203,13 @@ class Scorer:
         """
         if self._closed:
             raise EngineError("this Scorer is closed")
-        code = self._code
         try:
-            if code is not None:
-                values = None if code.nested is None else code.nested(assessment)
+            if self._fast is not None:
+                nested, run, assemble = self._fast
+                values = nested(assessment)
                 if values is None:
-                    values = code.values(self._validate(assessment))
-                fired, status, findings = code.run(values)
-                aggregated = code.aggregate(values, status, findings)
-                report = self._assembler.assemble(values, fired, aggregated)
+                    values = self._values(self._validate(assessment))
+                report: RiskReport = assemble(*run(values))
             else:
                 facts = self._validate(assessment)
                 report = self._aggregate.report(facts, self._engine.run(facts))
