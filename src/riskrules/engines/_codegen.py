@@ -23,6 +23,7 @@ small function of its own.
 
 from __future__ import annotations
 
+import graphlib
 import math
 from collections.abc import Mapping
 from typing import Any
@@ -183,12 +184,18 @@ def _straight_stratum(w: Writer, program: Program, stratum: int) -> None:
                 w.emit(4, f"v[{w.fid[f]}] = 1  # finding {f!r} possible")
 
 
-def _looped_stratum(w: Writer, program: Program, stratum: int, helpers: list[str]) -> None:
-    """A stratum with rules reading its own findings: round 0 inline, then the shared loop.
+_UNROLL_BUDGET = 4096
+"""Most rule checks the later rounds of a stratum may be written out as (rounds x readers)."""
 
-    Each rule's condition is also written as a module-level function ``r<index>(X, v)`` that
-    the later rounds and the possible pass of :func:`~riskrules.engines._compiled.finish_stratum`
-    call; ``T<stratum>`` tables them in firing order.
+
+def _looped_stratum(w: Writer, program: Program, stratum: int, helpers: list[str]) -> None:
+    """A stratum with rules reading its own findings: round 0 inline, then the later rounds.
+
+    Each rule the later rounds may evaluate is also written as a module-level function
+    ``r<index>(X, v)``. When the rules' reading of each other's findings has no cycle, the later
+    rounds (as many as the longest chain of such reads) and the possible pass are written out
+    too (:func:`_unrolled_rounds`); otherwise they run in the shared loop
+    :func:`~riskrules.engines._compiled.finish_stratum`, which ``T<stratum>`` describes.
     """
     members = program.strata[stratum]
     w.emit(1, "p = []")
@@ -200,37 +207,135 @@ def _looped_stratum(w: Writer, program: Program, stratum: int, helpers: list[str
         w.emit(2, f"s[{i}] = t")
         w.emit(2, "if t == 2:")
         w.emit(3, f"fired.append({i})")
-        found = tuple(w.fid[f] for f in dict.fromkeys(rule.asserts))
+        found = _found(w, program, i)
         if found:
             w.emit(3, f"p += {found!r}")
+    reads = {i: _same_stratum_reads(w, program, i, stratum) for i in members}
+    order = _chain_order(program, members, reads, w)
+    if order is not None:
+        depth, topological = order
+        readers = [i for i in members if reads[i]]
+        if depth * len(readers) <= _UNROLL_BUDGET:
+            for i in readers:
+                _helper(w, program, i, helpers)
+            _unrolled_rounds(w, program, depth, readers, reads, topological)
+            return
     w.emit(1, f"finish_stratum(T{stratum}, X, v, s, fired, p)")
     table = []
-    readers: dict[int, list[int]] = {}
+    by_finding: dict[int, list[int]] = {}
     for k, i in enumerate(members):
-        rule = program.rules[i]
-        expr = _expr(w, rule.when)
-        helpers.append(f"def r{i}(X, v):  # rule {rule.id!r}")
-        helpers.extend(
-            f"    {w.field(name)} = X[{w.field(name)[1:]}]" for name in fields_read(rule.when)
-        )
-        helpers.append(f"    return {expr}")
-        found = tuple(w.fid[f] for f in dict.fromkeys(rule.asserts))
-        table.append(f"({i!r}, r{i}, {found!r})")
-        for finding, _ in findings_read(rule.when):
-            f = w.fid.get(finding, -1)
-            same = f >= 0 and program.finding_stratum[finding] == stratum
-            if same and k not in readers.setdefault(f, []):
-                readers[f].append(k)
-    asserting = tuple(
-        (i, tuple(w.fid[f] for f in dict.fromkeys(program.rules[i].asserts)))
-        for i in members
-        if program.rules[i].asserts
-    )
-    by_finding = {f: tuple(ks) for f, ks in sorted(readers.items())}
+        _helper(w, program, i, helpers)
+        table.append(f"({i!r}, r{i}, {_found(w, program, i)!r})")
+        for f in reads[i]:
+            by_finding.setdefault(f, []).append(k)
+    asserting = tuple((i, _found(w, program, i)) for i in members if program.rules[i].asserts)
+    readers_of = {f: tuple(ks) for f, ks in sorted(by_finding.items())}
     helpers.append(
-        f"T{stratum} = (({', '.join(table)},), {by_finding!r}, {asserting!r})  # stratum {stratum}"
+        f"T{stratum} = (({', '.join(table)},), {readers_of!r}, {asserting!r})  # stratum {stratum}"
     )
     helpers.append("")
+
+
+def _found(w: Writer, program: Program, i: int) -> tuple[int, ...]:
+    """The findings rule ``i`` asserts, as positions in ``v``."""
+    return tuple(w.fid[f] for f in dict.fromkeys(program.rules[i].asserts))
+
+
+def _same_stratum_reads(w: Writer, program: Program, i: int, stratum: int) -> tuple[int, ...]:
+    """The findings of its own stratum that rule ``i`` reads, as positions in ``v``."""
+    out: dict[int, None] = {}
+    for finding, _ in findings_read(program.rules[i].when):
+        if program.finding_stratum.get(finding) == stratum:
+            out.setdefault(w.fid[finding], None)
+    return tuple(out)
+
+
+def _helper(w: Writer, program: Program, i: int, helpers: list[str]) -> None:
+    """Rule ``i``'s condition as a function ``r<i>(X, v)``."""
+    rule = program.rules[i]
+    expr = _expr(w, rule.when)
+    helpers.append(f"def r{i}(X, v):  # rule {rule.id!r}")
+    names = dict.fromkeys(fields_read(rule.when))
+    helpers.extend(f"    {w.field(name)} = X[{w.field(name)[1:]}]" for name in names)
+    helpers.append(f"    return {expr}")
+
+
+def _chain_order(
+    program: Program,
+    members: tuple[int, ...],
+    reads: dict[int, tuple[int, ...]],
+    w: Writer,
+) -> tuple[int, list[int]] | None:
+    """The longest chain of rules reading each other's findings within the stratum (in
+    edges) and the rules in an order where every rule comes after those asserting what it
+    reads; None when the reads form a cycle."""
+    asserters: dict[int, list[int]] = {}
+    for i in members:
+        for f in _found(w, program, i):
+            asserters.setdefault(f, []).append(i)
+    graph = {i: {j for f in reads[i] for j in asserters.get(f, ()) if j != i} for i in members}
+    if any(i in asserters.get(f, ()) for i in members for f in reads[i]):
+        return None  # a rule reading its own finding
+    try:
+        order = list(graphlib.TopologicalSorter(graph).static_order())
+    except graphlib.CycleError:
+        return None
+    length: dict[int, int] = {}
+    for i in order:
+        length[i] = max((length[j] + 1 for j in graph[i]), default=0)
+    position = {i: k for k, i in enumerate(members)}
+    by_position = sorted(members, key=lambda i: (length[i], position[i]))
+    return max(length.values(), default=0), by_position
+
+
+def _unrolled_rounds(
+    w: Writer,
+    program: Program,
+    depth: int,
+    readers: list[int],
+    reads: dict[int, tuple[int, ...]],
+    order: list[int],
+) -> None:
+    """Rounds 1 to ``depth`` and the possible pass of an acyclic stratum, written out.
+
+    Round ``r`` first sets the findings asserted in round ``r - 1`` (``p``); every rule reading
+    one of them that has not fired is evaluated again, in firing order, as
+    :func:`~riskrules.engines._compiled.finish_stratum` does. No rule can be a candidate after
+    ``depth`` rounds. The possible pass visits the rules so that each comes after those
+    asserting what it reads: an unfired rule reading a possible finding is evaluated again,
+    and an indeterminate rule makes its findings possible; one pass reaches the fixpoint.
+    """
+    for r in range(1, depth + 2):
+        w.emit(1, "if p:")
+        w.emit(2, "n = 0")
+        w.emit(2, "for f in p:")
+        w.emit(3, "if v[f] != 2:")
+        w.emit(4, "v[f] = 2")
+        w.emit(4, "n |= 1 << f")
+        w.emit(2, "p = []")
+        if r > depth:
+            break
+        w.emit(2, f"# round {r}")
+        for i in readers:
+            mask = sum(1 << f for f in reads[i])
+            w.emit(2, f"if n & {mask} and s[{i}] != 2:  # rule {program.rules[i].id!r}")
+            w.emit(3, f"t = s[{i}] = r{i}(X, v)")
+            w.emit(3, "if t == 2:")
+            w.emit(4, f"fired.append({i})")
+            found = _found(w, program, i)
+            if found:
+                w.emit(4, f"p += {found!r}")
+    w.emit(1, "# possible pass")
+    for i in order:
+        if reads[i]:
+            possible = " or ".join(f"v[{f}] == 1" for f in reads[i])
+            w.emit(1, f"if not s[{i}] and ({possible}):  # rule {program.rules[i].id!r}")
+            w.emit(2, f"s[{i}] = r{i}(X, v)")
+        found = _found(w, program, i)
+        if found:
+            w.emit(1, f"if s[{i}] == 1:  # rule {program.rules[i].id!r}")
+            for f in found:
+                w.emit(2, f"if not v[{f}]: v[{f}] = 1")
 
 
 def generate(program: Program) -> Generated:
