@@ -55,14 +55,13 @@ class Assembler:
         )
         self._hazard_parts: tuple[dict[Any, HazardResult], ...] = tuple({} for _ in ruleset.hazards)
         self._bands = tuple(
-            (
-                k,
-                hid,
-                tuple((ruleset.scale.index(level), p) for level, p in hazard.recommend.items()),
-            )
-            for k, (hid, hazard) in enumerate(ruleset.hazards.items())
+            (k, tuple((ruleset.scale.index(level), p) for level, p in hazard.recommend.items()))
+            for k, hazard in enumerate(ruleset.hazards.values())
             if hazard.recommend
         )
+        self._no_bands: list[tuple[str, ...]] = [() for _ in ruleset.hazards]
+        index = {hid: k for k, hid in enumerate(ruleset.hazards)}
+        self._recommending = tuple((r.id, r.recommend, index[r.hazard]) for r in self._rules)
         self._protocols = {pid: (p.title, p.urgency) for pid, p in ruleset.protocols.items()}
         self._asserts = tuple(r.asserts for r in self._rules)
         self._open_parts: list[dict[int, Indeterminate]] = [{} for _ in self._rules]
@@ -132,7 +131,7 @@ class Assembler:
         ranked = []
         for priority, urgency, level, pid in ranked_raw:
             support = tuple(because.get(pid, ()))
-            key = (pid, -level, support)
+            key = (pid, level, support)
             rec = cast("Recommendation | None", parts.get(key))
             if rec is None:
                 title, urgency_name = self._protocols[pid]
@@ -148,7 +147,8 @@ class Assembler:
                     },
                 )
             ranked.append(((priority, urgency, level, -len(support), pid), rec))
-        ranked.sort(key=_first)
+        if len(ranked) > 1:
+            ranked.sort(key=_first)
         return tuple([rec for _, rec in ranked])
 
     def _because(
@@ -156,24 +156,30 @@ class Assembler:
     ) -> dict[str, list[str]]:
         """The fired rules behind each protocol, in firing order: the rules recommending it
         and, where a band of a hazard recommends it, every fired rule of that hazard."""
-        banded: dict[str, tuple[str, ...]] = {}
-        for k, hid, bands in self._bands:
+        banded: list[tuple[str, ...]] = self._no_bands
+        for k, bands in self._bands:
             reached = hazards[k][1]
             pids = [pid for level, protocols in bands if level <= reached for pid in protocols]
             if pids:
-                banded[hid] = tuple(dict.fromkeys(pids))
+                if banded is self._no_bands:
+                    banded = list(banded)
+                banded[k] = tuple(dict.fromkeys(pids))
         out: dict[str, list[str]] = {}
-        rules = self._rules
         for i in fired:
-            rule = rules[i]
-            own = rule.recommend
+            rule_id, own, k = self._recommending[i]
             for pid in own:
-                out.setdefault(pid, []).append(rule.id)
-            more = banded.get(rule.hazard) if banded else None
-            if more:
-                for pid in more:
-                    if pid not in own:
-                        out.setdefault(pid, []).append(rule.id)
+                support = out.get(pid)
+                if support is None:
+                    out[pid] = [rule_id]
+                else:
+                    support.append(rule_id)
+            for pid in banded[k]:
+                if pid not in own:
+                    support = out.get(pid)
+                    if support is None:
+                        out[pid] = [rule_id]
+                    else:
+                        support.append(rule_id)
         return out
 
     def _open(self, opened: list[int], masks: list[int]) -> tuple[Indeterminate, ...]:
