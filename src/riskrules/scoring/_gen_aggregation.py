@@ -119,10 +119,6 @@ def _masks(w: Writer, rules: tuple[RuleFacts, ...], program: Program) -> None:
     for i, rule in enumerate(rules):
         for finding in rule.asserts:
             asserters.setdefault(finding, []).append(i)
-    value_fields = sorted({f for rule in rules for f in rule.value_fields}, key=bit.__getitem__)
-    w.emit(1, "ab = 0")
-    for name in value_fields:
-        w.emit(1, f"if {w.field(name)} is None: ab |= {bit[name]}")
     w.emit(1, f"m = [0] * {len(rules)}")
     rank, acyclic = dependency_order(rules, program)
     upstream: list[tuple[int, list[tuple[int, list[int]]]]] = []
@@ -130,11 +126,13 @@ def _masks(w: Writer, rules: tuple[RuleFacts, ...], program: Program) -> None:
         rule = rules[i]
         if not _can_be_open(rule):
             continue
-        own = sum(bit[name] for name in rule.value_fields)
         w.emit(1, f"if s[{i}] == 1:  # rule {rule.id!r}")
         w.emit(2, f"op.append({i})")
-        if own:
-            w.emit(2, f"m[{i}] = ab & {own}")
+        if rule.value_fields:
+            absent = " | ".join(
+                f"({bit[name]} if {w.field(name)} is None else 0)" for name in rule.value_fields
+            )
+            w.emit(2, f"m[{i}] = {absent}")
         ups = [(fid[f], asserters[f]) for f in rule.findings if f in asserters]
         if ups:
             upstream.append((i, ups))
@@ -201,8 +199,10 @@ def write_aggregate(w: Writer, ruleset: Ruleset, program: Program) -> None:
     for k in range(count):
         _hazard(w, ruleset, k, rules)
     _recommendations(w, ruleset, rules)
-    w.emit(1, f"top = max(({''.join(f'l{k}, ' for k in range(count))}), default=0)")
-    w.emit(1, f"reach = max(({''.join(f'q{k}, ' for k in range(count))}), default=0)")
+    w.emit(1, "top = reach = 0")
+    for k in range(count):
+        w.emit(1, f"if l{k} > top: top = l{k}")
+        w.emit(1, f"if q{k} > reach: reach = q{k}")
     w.emit(1, "if not o:")
     hazards = "".join(f"h{k} + (0,), " for k in range(count))
     w.emit(2, f"return ({hazards}), rc, None, (), top, reach")
