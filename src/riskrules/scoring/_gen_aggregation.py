@@ -129,10 +129,10 @@ def _masks(w: Writer, rules: tuple[RuleFacts, ...], program: Program) -> None:
         w.emit(1, f"if s[{i}] == 1:  # rule {rule.id!r}")
         w.emit(2, f"op.append({i})")
         if rule.value_fields:
-            absent = " | ".join(
+            terms = [
                 f"({bit[name]} if {w.field(name)} is None else 0)" for name in rule.value_fields
-            )
-            w.emit(2, f"m[{i}] = {absent}")
+            ]
+            _or_into(w, 2, f"m[{i}]", terms, fresh=True)
         ups = [(fid[f], asserters[f]) for f in rule.findings if f in asserters]
         if ups:
             upstream.append((i, ups))
@@ -151,7 +151,19 @@ def _masks(w: Writer, rules: tuple[RuleFacts, ...], program: Program) -> None:
 def _propagate(w: Writer, indent: int, i: int, ups: list[tuple[int, list[int]]]) -> None:
     for f, js in ups:
         w.emit(indent, f"if v[{f}] == 1:")
-        w.emit(indent + 1, f"m[{i}] |= {' | '.join(f'm[{j}]' for j in js)}")
+        _or_into(w, indent + 1, f"m[{i}]", [f"m[{j}]" for j in js], fresh=False)
+
+
+_CHUNK = 32
+"""Most terms in one ``|`` expression: Python compiles a long chain of binary operators
+recursively, and thousands of them exceed its recursion limit."""
+
+
+def _or_into(w: Writer, indent: int, target: str, terms: list[str], *, fresh: bool) -> None:
+    """``target = t1 | t2 | ...`` (or ``|=`` when not ``fresh``), in chunks of :data:`_CHUNK`."""
+    for k in range(0, len(terms), _CHUNK):
+        op = "=" if fresh and k == 0 else "|="
+        w.emit(indent, f"{target} {op} {' | '.join(terms[k : k + _CHUNK])}")
 
 
 def _recommendations(w: Writer, ruleset: Ruleset, rules: tuple[RuleFacts, ...]) -> None:
@@ -211,7 +223,7 @@ def write_aggregate(w: Writer, ruleset: Ruleset, program: Program) -> None:
     _masks(w, rules, program)
     for k, hid in enumerate(ruleset.hazards):
         mine = [i for i, r in enumerate(rules) if r.hazard == hid and _can_be_open(r)]
-        absent = " | ".join(f"m[{i}]" for i in mine) or "0"
-        w.emit(1, f"h{k} += ({absent},)")
+        _or_into(w, 1, "a", [f"m[{i}]" for i in mine] or ["0"], fresh=True)
+        w.emit(1, f"h{k} += (a,)")
     w.emit(1, "op.sort()")
     w.emit(1, f"return ({''.join(f'h{k}, ' for k in range(count))}), rc, m, op, top, reach")

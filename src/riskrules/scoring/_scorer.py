@@ -1,11 +1,13 @@
 """Scoring: compile a ruleset once, then validate an assessment, run the engine, aggregate.
 
-:class:`Scorer` owns the compiled parts (input validator, engine program, aggregation tables) and
-is safe to share between threads; this module also binds parameters (:func:`bind_params`) and
-picks the engine (:func:`compile_engine`). :func:`score` keeps a small cache of Scorers so
-one-off calls do not recompile. Validation lives in :mod:`riskrules.scoring._validation`;
-aggregation in :mod:`riskrules.scoring._aggregation`, not in the engines, so every engine yields
-the same report for the same firings.
+:class:`Scorer` owns the compiled parts and is safe to share between threads; this module also
+binds parameters (:func:`bind_params`) and picks the engine (:func:`compile_engine`).
+:func:`score` keeps a small cache of Scorers so one-off calls do not recompile. A native Scorer
+runs one generated source (:mod:`riskrules.scoring._generated`: validation, engine, aggregation)
+and assembles its reports (:mod:`riskrules.scoring._assembly`); the others validate with
+:mod:`riskrules.scoring._validation` and aggregate with :mod:`riskrules.scoring._aggregation`,
+the reference the generated code is tested against. Aggregation is not in the engines, so every
+engine yields the same report for the same firings.
 
 >>> from riskrules import Ruleset, Scorer
 >>> rs = Ruleset.model_validate({
