@@ -115,6 +115,7 @@ def namespace(generated: Generated) -> dict[str, Any]:
             "int": int,
             "float": float,
             "str": str,
+            "len": len,
         },
         "_at_least": _at_least,
         "finish_stratum": finish_stratum,

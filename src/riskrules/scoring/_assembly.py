@@ -30,10 +30,6 @@ _MAX_PER_HAZARD = 4096
 """Hazard results kept per hazard."""
 
 
-def _first(item: tuple[Any, Any]) -> Any:
-    return item[0]
-
-
 class Assembler:
     """Reports from the generated code's results, for one Scorer."""
 
@@ -54,14 +50,6 @@ class Assembler:
             for hid, hazard in ruleset.hazards.items()
         )
         self._hazard_parts: tuple[dict[Any, HazardResult], ...] = tuple({} for _ in ruleset.hazards)
-        self._bands = tuple(
-            (k, tuple((ruleset.scale.index(level), p) for level, p in hazard.recommend.items()))
-            for k, hazard in enumerate(ruleset.hazards.values())
-            if hazard.recommend
-        )
-        self._no_bands: list[tuple[str, ...]] = [() for _ in ruleset.hazards]
-        index = {hid: k for k, hid in enumerate(ruleset.hazards)}
-        self._recommending = tuple((r.id, r.recommend, index[r.hazard]) for r in self._rules)
         self._protocols = {pid: (p.title, p.urgency) for pid, p in ruleset.protocols.items()}
         self._asserts = tuple(r.asserts for r in self._rules)
         self._open_parts: list[dict[int, Indeterminate]] = [{} for _ in self._rules]
@@ -86,7 +74,7 @@ class Assembler:
             hazards=self._results(hazards),
             findings=tuple(dict.fromkeys([f for i in fired for f in asserts[i]])),
             indeterminate=() if masks is None else self._open(opened, masks),
-            recommendations=self._recommendations(ranked_raw, fired, hazards),
+            recommendations=self._recommendations(ranked_raw),
             fired=fired,
             inputs=values,
         )
@@ -120,67 +108,29 @@ class Assembler:
             results[hid] = result
         return results
 
-    def _recommendations(
-        self, ranked_raw: list[tuple[Any, ...]], fired: list[int], hazards: tuple[Any, ...]
-    ) -> tuple[Recommendation, ...]:
-        """The recommended protocols with their supporting rules, ranked (see RiskReport)."""
-        if not ranked_raw:
-            return ()
-        because = self._because(fired, hazards)
+    def _recommendations(self, ranked: list[tuple[Any, ...]]) -> tuple[Recommendation, ...]:
+        """The recommended protocols, ranked, from the generated code's ranked entries."""
         parts = self._maker.parts
-        ranked = []
-        for priority, urgency, level, pid in ranked_raw:
-            support = tuple(because.get(pid, ()))
-            key = (pid, level, support)
+        out = []
+        for _, _, level, _, pid, support in ranked:
+            because = tuple(support)
+            key = (pid, -level, because)
             rec = cast("Recommendation | None", parts.get(key))
             if rec is None:
-                title, urgency_name = self._protocols[pid]
+                title, urgency = self._protocols[pid]
                 rec = self._maker.part(
                     key,
                     Recommendation,
                     {
                         "protocol": pid,
                         "title": title,
-                        "urgency": urgency_name,
+                        "urgency": urgency,
                         "level": self._scale[-level],
-                        "because": support,
+                        "because": because,
                     },
                 )
-            ranked.append(((priority, urgency, level, -len(support), pid), rec))
-        if len(ranked) > 1:
-            ranked.sort(key=_first)
-        return tuple([rec for _, rec in ranked])
-
-    def _because(
-        self, fired: list[int], hazards: tuple[tuple[Any, ...], ...]
-    ) -> dict[str, list[str]]:
-        """The fired rules behind each protocol, in firing order: the rules recommending it
-        and, where a band of a hazard recommends it, every fired rule of that hazard."""
-        banded: list[tuple[str, ...]] = self._no_bands
-        for k, bands in self._bands:
-            reached = hazards[k][1]
-            pids = [pid for level, protocols in bands if level <= reached for pid in protocols]
-            if pids:
-                if banded is self._no_bands:
-                    banded = list(banded)
-                banded[k] = tuple(dict.fromkeys(pids))
-        out: dict[str, list[str]] = {}
-        for i in fired:
-            rule_id, own, k = self._recommending[i]
-            for pid in own:
-                support = out.get(pid)
-                if support is None:
-                    out[pid] = [rule_id]
-                else:
-                    support.append(rule_id)
-            for pid in banded[k]:
-                if pid not in own:
-                    support = out.get(pid)
-                    if support is None:
-                        out[pid] = [rule_id]
-                    else:
-                        support.append(rule_id)
-        return out
+            out.append(rec)
+        return tuple(out)
 
     def _open(self, opened: list[int], masks: list[int]) -> tuple[Indeterminate, ...]:
         """The indeterminate rules' parts, with the inputs missing for each."""

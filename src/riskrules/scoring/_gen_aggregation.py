@@ -1,10 +1,11 @@
 """Generated aggregation: hazard scores, levels and missing inputs in straight-line code.
 
-:func:`write_aggregate` writes ``aggregate(X, s, v)``, which takes the input values, the rule
-statuses and the finding values of one run (see :mod:`riskrules.engines._codegen`) and returns
-``(hazards, recommendations, masks, indeterminate, top, reach)`` with exactly the semantics of
-the reference :class:`~riskrules.scoring._aggregation.Aggregator` (``top`` and ``reach`` are the
-highest level and possible level over the hazards):
+:func:`write_aggregate` writes ``aggregate(X, s, v, fired)``, which takes the input values, the
+rule statuses, the finding values and the firings of one run (see
+:mod:`riskrules.engines._codegen`) and returns ``(hazards, recommendations, masks,
+indeterminate, top, reach)`` with exactly the semantics of the reference
+:class:`~riskrules.scoring._aggregation.Aggregator` (``top`` and ``reach`` are the highest level
+and possible level over the hazards):
 
 * ``hazards`` holds, per hazard in ruleset order, ``(score, level, possible, open, absent)``:
   the capped sum of the fired rules' points in ruleset order, the band level raised to the
@@ -17,9 +18,10 @@ highest level and possible level over the hazards):
   (``v[f] == 1``), the missing inputs of the indeterminate rules asserting that finding; in
   dependency order one pass settles them, and cycles of findings repeat it to a fixpoint;
 * ``indeterminate`` lists the indeterminate rules in ruleset order;
-* ``recommendations`` holds, per protocol that a fired rule or a reached band recommends,
-  ``(-priority, -urgency, -level, protocol id)``: the highest priority and level among the
-  hazards recommending it and its urgency's rank.
+* ``recommendations`` holds, per protocol that a fired rule or a reached band recommends, its
+  rank key ``(-priority, -urgency, -level, -support, protocol id)`` (the highest priority and
+  level among the hazards recommending it, its urgency's rank, how many fired rules support
+  it) and the ids of those rules in firing order; ranked.
 """
 
 from __future__ import annotations
@@ -167,10 +169,13 @@ def _or_into(w: Writer, indent: int, target: str, terms: list[str], *, fresh: bo
 
 
 def _recommendations(w: Writer, ruleset: Ruleset, rules: tuple[RuleFacts, ...]) -> None:
-    """``rc``: per recommended protocol ``(-priority, -urgency, -level, id)`` (the caller adds
-    the supporting rules and ranks them)."""
+    """``rc``: per recommended protocol ``(-priority, -urgency, -level, -support, id, rules)``,
+    sorted: its rank key (see RiskReport) and the ids of the fired rules supporting it, in
+    firing order (the rules recommending it and, for a band, every fired rule of the hazard)."""
     hazard_index = {hid: k for k, hid in enumerate(ruleset.hazards)}
     priority = [hazard.priority for hazard in ruleset.hazards.values()]
+    w.constants["_ID"] = tuple(rule.id for rule in rules)
+    w.constants["_HZ"] = tuple(hazard_index[rule.hazard] for rule in rules)
     w.emit(1, "rc = []")
     for pid, protocol in ruleset.protocols.items():
         by_rules = [i for i, rule in enumerate(rules) if pid in rule.recommend]
@@ -183,7 +188,7 @@ def _recommendations(w: Writer, ruleset: Ruleset, rules: tuple[RuleFacts, ...]) 
         if not by_rules and not by_bands:
             continue
         w.emit(1, f"# protocol {pid!r}")
-        w.emit(1, "top = -1; pr = -1")
+        w.emit(1, "top = -1; pr = -1; bh = ()")
         for i in by_rules:
             k = hazard_index[rules[i].hazard]
             w.emit(1, f"if s[{i}] == 2:  # rule {rules[i].id!r}")
@@ -191,9 +196,18 @@ def _recommendations(w: Writer, ruleset: Ruleset, rules: tuple[RuleFacts, ...]) 
         for k, level in by_bands:
             w.emit(1, f"if l{k} >= {level}:  # band of hazard {list(ruleset.hazards)[k]!r}")
             _raise_top(w, 2, k, priority[k])
+            w.emit(2, f"bh += ({k},)")
         urgency = URGENCIES.index(protocol.urgency)
+        own = w.literal(frozenset(by_rules))
         w.emit(1, "if top >= 0:")
-        w.emit(2, f"rc.append((-pr, {-urgency}, -top, {pid!r}))")
+        if by_bands:
+            w.emit(2, "if bh:")
+            w.emit(3, f"sup = [_ID[i] for i in fired if i in {own} or _HZ[i] in bh]")
+            w.emit(2, "else:")
+            w.emit(3, f"sup = [_ID[i] for i in fired if i in {own}]")
+        else:
+            w.emit(2, f"sup = [_ID[i] for i in fired if i in {own}]")
+        w.emit(2, f"rc.append((-pr, {-urgency}, -top, -len(sup), {pid!r}, sup))")
 
 
 def _raise_top(w: Writer, indent: int, k: int, priority: int) -> None:
@@ -202,15 +216,16 @@ def _raise_top(w: Writer, indent: int, k: int, priority: int) -> None:
 
 
 def write_aggregate(w: Writer, ruleset: Ruleset, program: Program) -> None:
-    """Emit ``aggregate(X, s, v) -> (hazards, recommendations, masks, indeterminate, top,
+    """Emit ``aggregate(X, s, v, fired) -> (hazards, recommendations, masks, indeterminate, top,
     reach)`` (see the module docstring)."""
     rules = rule_facts(ruleset)
     count = len(ruleset.hazards)
-    w.emit(0, "def aggregate(X, s, v):")
+    w.emit(0, "def aggregate(X, s, v, fired):")
     w.emit(1, "o = 0")
     for k in range(count):
         _hazard(w, ruleset, k, rules)
     _recommendations(w, ruleset, rules)
+    w.emit(1, "rc.sort()")
     w.emit(1, "top = reach = 0")
     for k in range(count):
         w.emit(1, f"if l{k} > top: top = l{k}")

@@ -6,7 +6,7 @@ caches code by text), holds:
 * ``run(X)`` and ``evaluate(facts)``, the engine (:mod:`riskrules.engines._codegen`);
 * ``nested(a)``, the nested assessment checked and unpacked to ``X``
   (:mod:`riskrules.scoring._gen_validation`), unless the ruleset's names rule it out;
-* ``aggregate(X, s, v)``, hazard scores, levels, possible levels and missing inputs
+* ``aggregate(X, s, v, fired)``, hazard scores, levels, possible levels and missing inputs
   (:mod:`riskrules.scoring._gen_aggregation`);
 * ``score(X)``, which runs the engine and the aggregation on ``X``.
 
@@ -44,7 +44,7 @@ def scorer_source(ruleset: Ruleset, program: Program) -> Generated:
     w.emit(0, "")
     w.emit(0, "def score(X):")
     w.emit(1, "fired, s, v = run(X)")
-    w.emit(1, "return X, fired, aggregate(X, s, v)")
+    w.emit(1, "return X, fired, aggregate(X, s, v, fired)")
     w.constants.setdefault("_EMPTY", {})
     source = engine.source + "\n".join(w.lines) + "\n"
     return Generated(source, w.constants)

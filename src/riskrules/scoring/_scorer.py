@@ -129,7 +129,6 @@ def _load(source: Any) -> Ruleset:
 
 def _slow_path(assessment: Any) -> None:
     """Where a ruleset's names rule out the generated validation: the full validator decides."""
-    return None
 
 
 class Scorer:
