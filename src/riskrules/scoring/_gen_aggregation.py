@@ -188,18 +188,19 @@ def _recommendations(w: Writer, ruleset: Ruleset, rules: tuple[RuleFacts, ...]) 
         if not by_rules and not by_bands:
             continue
         w.emit(1, f"# protocol {pid!r}")
-        w.emit(1, "top = -1; pr = -1; bh = ()")
+        sources = [f"s[{i}] == 2" for i in by_rules] + [f"l{k} >= {lv}" for k, lv in by_bands]
+        w.emit(1, f"if {' or '.join(sources)}:")
+        w.emit(2, "top = -1; pr = -1; bh = ()")
         for i in by_rules:
             k = hazard_index[rules[i].hazard]
-            w.emit(1, f"if s[{i}] == 2:  # rule {rules[i].id!r}")
-            _raise_top(w, 2, k, priority[k])
+            w.emit(2, f"if s[{i}] == 2:  # rule {rules[i].id!r}")
+            _raise_top(w, 3, k, priority[k])
         for k, level in by_bands:
-            w.emit(1, f"if l{k} >= {level}:  # band of hazard {list(ruleset.hazards)[k]!r}")
-            _raise_top(w, 2, k, priority[k])
-            w.emit(2, f"bh += ({k},)")
+            w.emit(2, f"if l{k} >= {level}:  # band of hazard {list(ruleset.hazards)[k]!r}")
+            _raise_top(w, 3, k, priority[k])
+            w.emit(3, f"bh += ({k},)")
         urgency = URGENCIES.index(protocol.urgency)
         own = w.literal(frozenset(by_rules))
-        w.emit(1, "if top >= 0:")
         if by_bands:
             w.emit(2, "if bh:")
             w.emit(3, f"sup = [_ID[i] for i in fired if i in {own} or _HZ[i] in bh]")
