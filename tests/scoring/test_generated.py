@@ -153,3 +153,38 @@ def test_default_ruleset_scenarios_score_alike(form: str) -> None:
         ):
             case = validate(scenario.input) if form == "dotted" else scenario.input
             assert native.score(case).model_dump_json() == ref.score(case).model_dump_json()
+
+
+def _two_inputs(inputs: dict[str, Any]) -> Ruleset:
+    names = list(inputs)
+    return Ruleset.model_validate(
+        {
+            "ruleset": "odd", "version": "1", "title": "Odd names",
+            "inputs": inputs,
+            "hazards": {"h": {"title": "H", "bands": {"low": 0, "high": 1}}},
+            "rules": [
+                {"id": f"h.r{k}", "hazard": "h", "when": {"field": name, "present": True},
+                 "then": {"points": 1}, "because": "Given."}
+                for k, name in enumerate(names)
+            ],
+        }
+    )  # fmt: skip
+
+
+def test_names_the_fast_path_cannot_take_go_to_the_validator() -> None:
+    """An input that is also a group, or an enum label longer than an assessment may hold,
+    leaves the generated validation out; scoring still works through the full validator."""
+    group = _two_inputs({"a": {"type": "integer"}, "a.b": {"type": "integer"}})
+    long_label = "x" * 10_001
+    labels = _two_inputs({"k": {"type": "enum", "values": ["short", long_label]}})
+    for ruleset, good, bad in (
+        (group, {"a": 2, "a.b": 3}, {"a": "2"}),
+        (labels, {"k": "short"}, {"k": long_label}),
+    ):
+        with Scorer(ruleset, engine="native") as native, Scorer(ruleset, engine="closure") as ref:
+            assert native._code is not None
+            assert native._code.nested is None
+            assert _outcome(native, good) == _outcome(ref, good)
+            assert _outcome(native, good).startswith("{")
+            assert _outcome(native, bad) == _outcome(ref, bad)
+            assert _outcome(native, bad).startswith("error: ")
