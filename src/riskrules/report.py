@@ -14,10 +14,11 @@ graph and for a whole ruleset's static graph::
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
-from pydantic import Field, PrivateAttr
+from pydantic import Field, PrivateAttr, field_serializer
 
 from riskrules._types import FrozenModel, StrictNumber, StrictValue
 from riskrules.errors import NotRecommendedError, RiskRulesError
@@ -38,6 +39,19 @@ __all__ = [
     "RiskReport",
     "RulesetInfo",
 ]
+
+
+class _Pending:
+    """Stands for a report field that is built on first use."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<built on first use>"
+
+
+PENDING: Any = _Pending()
+"""The value of ``RiskReport.fired`` in a report's ``__dict__`` until it is first used."""
 
 DISCLAIMER = (
     "Screening and decision support, not a diagnosis: this report shows which rules fired on the "
@@ -161,6 +175,53 @@ class RiskReport(FrozenModel):
     engine: str = Field(default="", exclude=True)
 
     _ruleset: Ruleset | None = PrivateAttr(default=None)
+    _details: Callable[[], tuple[Firing, ...]] | None = PrivateAttr(default=None)
+    """Builds ``fired`` on first use, for reports made by scoring (see ``_complete``)."""
+
+    __hash__ = None  # type: ignore[assignment]  # reports hold dicts: never hashable
+
+    def _complete(self) -> tuple[Firing, ...]:
+        """``fired``, built now if it was left for first use: the per-rule details cost the
+        most to build and are often not read. Attribute access, serialisation, ``==``,
+        iteration, ``repr``, copy and pickle all come here first, so a report always reads as
+        if it had been built whole."""
+        private = self.__pydantic_private__
+        build = None if private is None else private.get("_details")
+        if build is not None:
+            self.__dict__["fired"] = build()
+            private["_details"] = None  # type: ignore[index]
+        fired: tuple[Firing, ...] = self.__dict__["fired"]
+        return fired
+
+    @field_serializer("fired", mode="plain")
+    def _serialize_fired(self, value: Any) -> tuple[Firing, ...]:
+        return self._complete() if value is PENDING else cast("tuple[Firing, ...]", value)
+
+    def __eq__(self, other: object) -> bool:
+        self._complete()
+        if isinstance(other, RiskReport):
+            other._complete()
+        return super().__eq__(other)
+
+    def __iter__(self) -> Iterator[tuple[str, Any]]:  # type: ignore[override]
+        self._complete()
+        return super().__iter__()
+
+    def __repr_args__(self) -> Any:
+        self._complete()
+        return super().__repr_args__()
+
+    def __getstate__(self) -> dict[Any, Any]:
+        self._complete()
+        return super().__getstate__()
+
+    def __copy__(self) -> RiskReport:
+        self._complete()
+        return super().__copy__()
+
+    def __deepcopy__(self, memo: dict[int, Any] | None = None) -> RiskReport:
+        self._complete()
+        return super().__deepcopy__(memo)
 
     def _attach(self, ruleset: Ruleset) -> RiskReport:
         """Keep the scoring ruleset for ``graph`` and ``explain`` (not serialised)."""
@@ -247,3 +308,12 @@ class RiskReport(FrozenModel):
         lines = [f"{target} ({rec.title}; {rec.urgency}) is recommended because:"]
         lines.extend("  " + " -> ".join(node_text(graph, node) for node in path) for path in paths)
         return Explanation(protocol=protocol_id, paths=paths, text="\n".join(lines))
+
+
+def _fired(report: RiskReport) -> tuple[Firing, ...]:
+    value = report.__dict__["fired"]
+    return report._complete() if value is PENDING else cast("tuple[Firing, ...]", value)
+
+
+# a data descriptor: reading ``report.fired`` builds it first when it was left for first use
+setattr(RiskReport, "fired", property(_fired, doc="The fired rules, in firing order."))  # noqa: B010

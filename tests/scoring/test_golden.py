@@ -75,7 +75,11 @@ def test_varied_cohorts_skip_the_shape_cache_with_the_same_reports() -> None:
     from riskrules.research._synth import synthesize
 
     records = [{k: v for k, v in r.items() if k != "id"} for r in synthesize(1100, seed=5)]
-    with Scorer("default", engine="native") as varied, Scorer("default", engine="native") as fresh:
+    # the reference aggregation (closure and durable engines) caches report shapes
+    with (
+        Scorer("default", engine="closure") as varied,
+        Scorer("default", engine="closure") as fresh,
+    ):
         texts = [varied.score(r).model_dump_json() for r in records]
         aggregate = varied._aggregate
         assert aggregate._shape is not aggregate._cached_shape  # switched to direct builds

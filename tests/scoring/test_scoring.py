@@ -102,7 +102,10 @@ def test_engine_failures_become_engine_errors(
             pass
 
     monkeypatch.setattr(scoring_module, "compile_engine", lambda name, program: Broken())
-    with Scorer(demo) as s, pytest.raises(EngineError, match="broken engine failed"):
+    with (
+        Scorer(demo, engine="durable") as s,
+        pytest.raises(EngineError, match="broken engine failed"),
+    ):
         s.score({})
 
 
@@ -124,7 +127,7 @@ def test_dropping_a_scorer_closes_its_engine(
         name = "native"
 
         def __init__(self, program: Program) -> None:
-            self.inner = real("native", program)
+            self.inner = real("closure", program)
 
         def run(self, facts: Mapping[str, Any]) -> Evaluation:
             return self.inner.run(facts)
@@ -134,13 +137,24 @@ def test_dropping_a_scorer_closes_its_engine(
             self.inner.close()
 
     monkeypatch.setattr(scoring_module, "compile_engine", lambda name, program: Spy(program))
-    s = Scorer(demo)
+    s = Scorer(demo, engine="closure")
     s.score({})
     ref = weakref.ref(s)
     del s
     gc.collect()
     assert ref() is None
     assert closed == ["closed"]
+
+
+def test_dropping_a_native_scorer_closes_its_generated_engine(demo: Ruleset) -> None:
+    s = Scorer(demo, engine="native")
+    s.score({})
+    engine, ref = s._engine, weakref.ref(s)
+    del s
+    gc.collect()
+    assert ref() is None
+    with pytest.raises(EngineError, match="closed"):
+        engine.run({})
 
 
 def test_module_score_caches_scorers_by_fingerprint(demo: Ruleset) -> None:

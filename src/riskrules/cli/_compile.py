@@ -1,5 +1,6 @@
-"""``riskrules compile``: compile a ruleset with bound parameters for the native engine and,
-with ``--show``, print the generated Python source (rule ids in its comments)."""
+"""``riskrules compile``: compile a ruleset with bound parameters for the native Scorer and,
+with ``--show``, print the generated Python source (input validation, the engine's evaluation
+and aggregation; rule ids in its comments)."""
 
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ def add_compile(commands: Commands) -> None:
         "compile",
         help="compile a ruleset to Python and print the generated source",
         description=(
-            "Load a ruleset, bind its parameters and generate the Python function the native "
-            "engine runs for it. Without --show it only checks that the ruleset compiles."
+            "Load a ruleset, bind its parameters and generate the Python code the native "
+            "engine runs for it: input validation, rule evaluation and aggregation. Without "
+            "--show it only checks that the ruleset compiles."
         ),
     )
     parser.add_argument(
@@ -30,19 +32,23 @@ def add_compile(commands: Commands) -> None:
 
 def _compile(args: argparse.Namespace) -> int:
     from riskrules.engines._base import Program
-    from riskrules.engines._compiled import CompiledEngine, source
+    from riskrules.engines._codegen import constants_repr
     from riskrules.ruleset import load_ruleset
+    from riskrules.scoring._generated import ScorerCode, scorer_source
     from riskrules.scoring._scorer import bind_params
 
     ruleset = load_ruleset(args.ruleset)
     program = Program.build(ruleset, bind_params(ruleset, dict(args.param) or None))
-    engine = CompiledEngine(program)
-    engine.close()
+    generated = scorer_source(ruleset, program)
+    ScorerCode(ruleset, program).engine.close()  # compiles it
     if args.show:
-        sys.stdout.write(source(program))
+        constants = constants_repr(generated.constants)
+        sys.stdout.write(
+            generated.source + ("\n# bound constants\n" + constants if constants else "")
+        )
     else:
         sys.stdout.write(
             f"compiled {ruleset.ruleset} {ruleset.version}: {len(ruleset.rules)} rules, "
-            f"{len(engine.source.splitlines())} lines of Python\n"
+            f"{len(generated.source.splitlines())} lines of Python\n"
         )
     return 0

@@ -22,10 +22,9 @@ from riskrules.engines._codegen import Generated, constants_repr, generate
 from riskrules.errors import EngineError
 from riskrules.ruleset._conditions import Truth
 
-__all__ = ["CompiledEngine", "compile", "finish_stratum", "source"]
+__all__ = ["CompiledEngine", "compile", "finish_stratum", "namespace", "source"]
 
 _TRUTHS = (Truth.FALSE, Truth.UNKNOWN, Truth.TRUE)
-_MISSING: Any = type("Missing", (), {"__repr__": lambda self: "<missing>"})()
 
 
 def _at_least(n: int, values: tuple[int, ...]) -> int:
@@ -40,9 +39,9 @@ def finish_stratum(
     table: tuple[
         tuple[tuple[int, Any, tuple[int, ...]], ...],
         Mapping[int, tuple[int, ...]],
-        tuple[int, ...],
+        tuple[tuple[int, tuple[int, ...]], ...],
     ],
-    get: Any,
+    X: tuple[Any, ...],
     v: list[int],
     s: list[int],
     fired: list[int],
@@ -53,8 +52,9 @@ def finish_stratum(
     see :mod:`riskrules.engines._base`).
 
     ``table`` holds the stratum's rules in firing order as (rule index, condition function,
-    findings asserted), the positions of the rules reading each finding, and the positions of
-    the rules asserting any finding. ``pending`` lists the findings the first round asserted.
+    findings asserted), the positions of the rules reading each finding, and (rule index,
+    findings asserted) of the rules asserting any. ``pending`` lists the findings the first
+    round asserted.
     """
     rules, readers, asserting = table
     while pending:
@@ -62,18 +62,21 @@ def finish_stratum(
         for f in pending:
             if v[f] != 2:
                 v[f] = 2
-                candidates.update(r for r in readers.get(f, ()) if s[rules[r][0]] != 2)
+                reading = readers.get(f)
+                if reading:
+                    candidates.update(reading)
         pending = []
         for k in sorted(candidates):
             i, cond, found = rules[k]
-            t = cond(get, v)
+            if s[i] == 2:  # fired in an earlier round (refraction)
+                continue
+            t = cond(X, v)
             s[i] = t
             if t == 2:
                 fired.append(i)
                 pending += found
     work: list[int] = []
-    for k in asserting:
-        i, _, found = rules[k]
+    for i, found in asserting:
         if s[i] == 1:
             for f in found:
                 if not v[f]:
@@ -83,7 +86,7 @@ def finish_stratum(
         for r in readers.get(work.pop(), ()):
             i, cond, found = rules[r]
             if not s[i]:
-                t = cond(get, v)
+                t = cond(X, v)
                 if t:
                     s[i] = t
                     for g in found:
@@ -97,10 +100,36 @@ def _code(text: str) -> CodeType:
     return builtins.compile(text, "<riskrules generated>", "exec")
 
 
+def namespace(generated: Generated) -> dict[str, Any]:
+    """The module namespace of ``generated`` source, executed (its code compiled once per text).
+
+    The generated code sees only a few builtins (``min``, ``max`` and the types it checks
+    values against), its helpers and its bound constants.
+    """
+    names: dict[str, Any] = {
+        "__builtins__": {
+            "min": min,
+            "max": max,
+            "type": type,
+            "dict": dict,
+            "int": int,
+            "float": float,
+            "str": str,
+            "len": len,
+        },
+        "_at_least": _at_least,
+        "finish_stratum": finish_stratum,
+        **generated.constants,
+    }
+    exec(_code(generated.source), names)
+    return names
+
+
 def source(program: Program) -> str:
     """The readable generated source of ``program`` (with its bound constants, if any)."""
     generated = generate(program)
-    return constants_repr(generated.constants) + generated.source
+    constants = constants_repr(generated.constants)
+    return generated.source + ("\n# bound constants\n" + constants if constants else "")
 
 
 class CompiledEngine:
@@ -108,20 +137,16 @@ class CompiledEngine:
 
     name: ClassVar[str] = "native"
 
-    __slots__ = ("_closed", "_evaluate", "_lock", "_statuses", "source")
+    __slots__ = ("_closed", "_evaluate", "_lock", "_statuses", "names", "source")
 
-    def __init__(self, program: Program) -> None:
-        generated: Generated = generate(program)
-        namespace: dict[str, Any] = {
-            "__builtins__": {"min": min, "max": max},
-            "M": _MISSING,
-            "_at_least": _at_least,
-            "finish_stratum": finish_stratum,
-            **generated.constants,
-        }
-        exec(_code(generated.source), namespace)
-        self._evaluate = namespace["evaluate"]
+    def __init__(self, program: Program, generated: Generated | None = None) -> None:
+        """Compile ``program``, or ``generated``: source that :func:`generate` wrote for it,
+        perhaps with more functions appended (the native Scorer's)."""
+        if generated is None:
+            generated = generate(program)
+        self.names = namespace(generated)
         self.source = generated.source
+        self._evaluate = self.names["evaluate"]
         self._statuses: dict[tuple[int, ...], tuple[Truth, ...]] = {}
         self._lock = threading.Lock()
         self._closed = False
@@ -131,7 +156,7 @@ class CompiledEngine:
         if self._closed:
             raise EngineError("the native engine was closed and cannot score any more")
         try:
-            fired, status = self._evaluate(facts)
+            fired, status, _ = self._evaluate(facts)
         except (TypeError, ValueError, AttributeError) as exc:
             raise EngineError(
                 f"the native engine could not evaluate the facts ({type(exc).__name__}); "

@@ -1,65 +1,35 @@
 """Aggregation: an engine's firings and statuses to hazard scores, levels and recommendations.
 
 :class:`Aggregator` is engine-independent, so every engine yields the same report for the same
-firings. Per hazard it adds the points of the fired rules, caps the sum, reads the level off the
-bands and raises it to the highest floor of a fired rule; the level still possible and the inputs
-missing for it come from the indeterminate rules. Recommendations are the protocols named by
-fired rules and by reached bands, ranked by hazard priority, urgency, level and support. The
-report's shape (everything but the input values read) depends only on the firings, the statuses
-and which inputs are present, and is cached.
+firings; it is the reference that the native Scorer's generated aggregation
+(:mod:`riskrules.scoring._gen_aggregation`, :mod:`riskrules.scoring._assembly`) is tested against,
+and what the closure and durable engines' reports come from. Per hazard it adds the points of the
+fired rules, caps the sum, reads the level off the bands and raises it to the highest floor of a
+fired rule; the level still possible and the inputs missing for it come from the indeterminate
+rules. Recommendations are the protocols named by fired rules and by reached bands, ranked by
+hazard priority, urgency, level and support. The report's shape (everything but the input values
+read) depends only on the firings, the statuses and which inputs are present, and is cached.
 """
 
 from __future__ import annotations
 
 import functools
-import graphlib
 from collections.abc import Callable, Iterable, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar, cast
-
-from pydantic import BaseModel
+from typing import TYPE_CHECKING, cast
 
 from riskrules.engines._base import Evaluation, Program
-from riskrules.report import (
-    DISCLAIMER,
-    Firing,
-    HazardResult,
-    Indeterminate,
-    Recommendation,
-    RiskReport,
-    RulesetInfo,
-)
-from riskrules.ruleset._conditions import FieldLeaf, Truth, fields_read, findings_read, walk
+from riskrules.report import HazardResult, Indeterminate, Recommendation, RiskReport
+from riskrules.ruleset._conditions import Truth
 from riskrules.ruleset._spec import URGENCIES, Ruleset
+from riskrules.scoring._facts import HazardFacts, dependency_order, hazard_facts, rule_facts
+from riskrules.scoring._parts import ReportMaker
 
 if TYPE_CHECKING:
     from riskrules._types import Number, Value
 
 __all__ = ["Aggregator"]
-
-_M = TypeVar("_M", bound=BaseModel)
-_setattr = object.__setattr__
-
-
-def _construct(model: type[_M], values: dict[str, Any]) -> _M:
-    """A report model from values that are already valid (trusted construction).
-
-    What ``model.model_construct(**values)`` does for these models (no aliases, defaults filled
-    by the caller, no private attributes but RiskReport's one) without its per-field loop, which
-    costs more than the rest of building a report. ``values`` must name every field, in
-    declaration order; the tests check the result equals validating the same data.
-    """
-    instance = model.__new__(model)
-    _setattr(instance, "__dict__", values)
-    _setattr(instance, "__pydantic_fields_set__", set(values))
-    _setattr(instance, "__pydantic_extra__", None)
-    _setattr(instance, "__pydantic_private__", None)
-    return instance
-
-
-_FIRING_FIELDS = set(Firing.model_fields)
-"""The fields set of every Firing built here (shared: frozen models never change it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,137 +45,24 @@ class _Shape:
     recommendations: tuple[Recommendation, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class _RuleFacts:
-    """What aggregation needs to know about one rule, computed once per Scorer."""
-
-    id: str
-    hazard: str
-    points: Number
-    floor: int | None
-    floor_name: str | None
-    because: str
-    fields: tuple[str, ...]
-    value_fields: tuple[str, ...]
-    """Fields read by value tests (not present/absent), the ones whose absence is unknown."""
-    findings: tuple[str, ...]
-    asserts: tuple[str, ...]
-    recommend: tuple[str, ...]
-
-
-def _rule_facts(ruleset: Ruleset) -> tuple[_RuleFacts, ...]:
-    scale = ruleset.scale
-    out = []
-    for rule in ruleset.rules:
-        value_fields: dict[str, None] = {}
-        for node, _, _ in walk(rule.when):
-            if isinstance(node, FieldLeaf) and node.op not in ("present", "absent"):
-                value_fields.setdefault(node.field, None)
-        floor = rule.then.floor
-        out.append(
-            _RuleFacts(
-                id=rule.id,
-                hazard=rule.hazard,
-                points=rule.then.points,
-                floor=None if floor is None else scale.index(floor),
-                floor_name=floor,
-                because=rule.because,
-                fields=fields_read(rule.when),
-                value_fields=tuple(value_fields),
-                findings=tuple(dict.fromkeys(f for f, _ in findings_read(rule.when))),
-                asserts=rule.then.assert_,
-                recommend=rule.then.recommend,
-            )
-        )
-    return tuple(out)
-
-
-def _dependency_order(
-    rules: tuple[_RuleFacts, ...], program: Program
-) -> tuple[dict[int, int], bool]:
-    """A rank for every rule such that asserting rules come before the rules reading their
-    findings (when there is no cycle of findings), and whether that order is exact."""
-    asserters: dict[str, list[int]] = {}
-    for i, rule in enumerate(rules):
-        for finding in rule.asserts:
-            asserters.setdefault(finding, []).append(i)
-    graph = {
-        i: {j for f in rule.findings for j in asserters.get(f, ()) if j != i}
-        for i, rule in enumerate(rules)
-    }
-    try:
-        order = list(graphlib.TopologicalSorter(graph).static_order())
-    except graphlib.CycleError:
-        # stratum order still visits most upstream rules first; a fixpoint finishes the job
-        by_stratum = sorted(program.rules, key=lambda r: (r.stratum, r.index))
-        return {r.index: k for k, r in enumerate(by_stratum)}, False
-    return {i: k for k, i in enumerate(order)}, True
-
-
-@dataclass(frozen=True, slots=True)
-class _HazardFacts:
-    """What aggregation needs to know about one hazard."""
-
-    title: str
-    bands: tuple[tuple[int, Number], ...]
-    """(level index, threshold), lowest first."""
-    cap: Number | None
-    priority: int
-    recommend: tuple[tuple[int, tuple[str, ...]], ...]
-    """(level index, protocols) recommended once the hazard reaches that level."""
-    rules: tuple[int, ...]
-
-
 class Aggregator:
     """Engine-independent scoring: firings and statuses -> hazards, recommendations, report."""
 
     def __init__(
         self, ruleset: Ruleset, program: Program, params: dict[str, Number], engine: str
     ) -> None:
-        scale = ruleset.scale
-        self._ruleset = ruleset
-        self._scale = scale
-        self._rules = _rule_facts(ruleset)
-        self._info = RulesetInfo(
-            id=ruleset.ruleset, version=ruleset.version, fingerprint=ruleset.fingerprint
-        )
-        self._params = params
-        self._engine = engine
-        self._hazards = {
-            hid: _HazardFacts(
-                title=hazard.title,
-                bands=tuple((scale.index(level), t) for level, t in hazard.bands.items()),
-                cap=hazard.cap,
-                priority=hazard.priority,
-                recommend=tuple(
-                    (scale.index(level), protocols) for level, protocols in hazard.recommend.items()
-                ),
-                rules=tuple(i for i, r in enumerate(self._rules) if r.hazard == hid),
-            )
-            for hid, hazard in ruleset.hazards.items()
-        }
+        self._scale = ruleset.scale
+        self._rules = rule_facts(ruleset)
+        self._maker = ReportMaker(ruleset, program, self._rules, params, engine)
+        self._parts = self._maker.parts
+        self._part = self._maker.part
+        self._hazards = hazard_facts(ruleset, self._rules)
         self._protocols = {
             pid: (protocol.title, protocol.urgency, URGENCIES.index(protocol.urgency))
             for pid, protocol in ruleset.protocols.items()
         }
-        self._firings: tuple[tuple[dict[str, Any], tuple[str, ...]], ...] = tuple(
-            (
-                {
-                    "rule": r.id,
-                    "hazard": r.hazard,
-                    "points": r.points,
-                    "floor": r.floor_name,
-                    "because": r.because,
-                    "reads": None,  # filled per report, in its place in the field order
-                    "findings_read": r.findings,
-                },
-                r.fields,
-            )
-            for r in self._rules
-        )
-        self._rank, self._acyclic = _dependency_order(self._rules, program)
+        self._rank, self._acyclic = dependency_order(self._rules, program)
         # Cohorts repeat the same pattern of firings and missing inputs again and again.
-        self._parts: dict[tuple[Any, ...], BaseModel] = {}
         self._cached_shape = functools.lru_cache(maxsize=256)(self._build_shape)
         self._shape: Callable[[tuple[int, ...], tuple[Truth, ...], AbstractSet[str]], _Shape] = (
             self._cached_shape
@@ -224,7 +81,7 @@ class Aggregator:
             self._shape = self._build_shape
         return shape
 
-    def _level(self, hazard: _HazardFacts, rules: Iterable[int]) -> tuple[Number, int]:
+    def _level(self, hazard: HazardFacts, rules: Iterable[int]) -> tuple[Number, int]:
         """Score (capped) and level index (floors applied) of ``rules`` firing."""
         facts = self._rules
         score: Number = 0
@@ -284,40 +141,17 @@ class Aggregator:
         place a RiskReport is put together.
         """
         shape = self._shape_of(evaluation, facts)
-        get = facts.get
-        templates = self._firings
-        new = Firing.__new__
-        fields_set = _FIRING_FIELDS
-        fired = []
-        for i in evaluation.fired:
-            template, fields = templates[i]
-            values = template.copy()
-            values["reads"] = {f: get(f) for f in fields}
-            firing = new(Firing)
-            _setattr(firing, "__dict__", values)
-            _setattr(firing, "__pydantic_fields_set__", fields_set)
-            _setattr(firing, "__pydantic_extra__", None)
-            _setattr(firing, "__pydantic_private__", None)
-            fired.append(firing)
-        report = _construct(
-            RiskReport,
-            {
-                "ruleset": self._info,
-                "params": dict(self._params),
-                "overall_level": shape.overall_level,
-                "possible_level": shape.possible_level,
-                "complete": shape.complete,
-                "hazards": dict(shape.hazards),
-                "findings": shape.findings,
-                "fired": tuple(fired),
-                "indeterminate": shape.indeterminate,
-                "recommendations": shape.recommendations,
-                "disclaimer": DISCLAIMER,
-                "engine": self._engine,
-            },
+        return self._maker.report(
+            overall_level=shape.overall_level,
+            possible_level=shape.possible_level,
+            complete=shape.complete,
+            hazards=dict(shape.hazards),
+            findings=shape.findings,
+            indeterminate=shape.indeterminate,
+            recommendations=shape.recommendations,
+            fired=evaluation.fired,
+            inputs=facts,
         )
-        _setattr(report, "__pydantic_private__", {"_ruleset": self._ruleset})
-        return report
 
     def _build_shape(
         self, fired: tuple[int, ...], status: tuple[Truth, ...], present: AbstractSet[str]
@@ -382,15 +216,6 @@ class Aggregator:
             indeterminate=tuple(self._indeterminate(i, missing[i]) for i in indeterminate),
             recommendations=tuple(self._recommend(fired, fired_by, levels)),
         )
-
-    def _part(self, key: tuple[Any, ...], model: type[_M], values: dict[str, Any]) -> _M:
-        """Build a report part and keep it for the next report with the same part (frozen
-        models are shared safely); the store is emptied when it grows large."""
-        part = _construct(model, values)
-        if len(self._parts) >= 65536:
-            self._parts.clear()
-        self._parts[key] = part
-        return part
 
     def _indeterminate(self, i: int, missing: frozenset[str]) -> Indeterminate:
         part = cast("Indeterminate | None", self._parts.get((i, missing)))

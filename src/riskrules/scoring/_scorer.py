@@ -1,11 +1,13 @@
 """Scoring: compile a ruleset once, then validate an assessment, run the engine, aggregate.
 
-:class:`Scorer` owns the compiled parts (input validator, engine program, aggregation tables) and
-is safe to share between threads; this module also binds parameters (:func:`bind_params`) and
-picks the engine (:func:`compile_engine`). :func:`score` keeps a small cache of Scorers so
-one-off calls do not recompile. Validation lives in :mod:`riskrules.scoring._validation`;
-aggregation in :mod:`riskrules.scoring._aggregation`, not in the engines, so every engine yields
-the same report for the same firings.
+:class:`Scorer` owns the compiled parts and is safe to share between threads; this module also
+binds parameters (:func:`bind_params`) and picks the engine (:func:`compile_engine`).
+:func:`score` keeps a small cache of Scorers so one-off calls do not recompile. A native Scorer
+runs one generated source (:mod:`riskrules.scoring._generated`: validation, engine, aggregation)
+and assembles its reports (:mod:`riskrules.scoring._assembly`); the others validate with
+:mod:`riskrules.scoring._validation` and aggregate with :mod:`riskrules.scoring._aggregation`,
+the reference the generated code is tested against. Aggregation is not in the engines, so every
+engine yields the same report for the same firings.
 
 >>> from riskrules import Ruleset, Scorer
 >>> rs = Ruleset.model_validate({
@@ -29,7 +31,7 @@ import logging
 import os
 import threading
 import weakref
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from types import TracebackType
 from typing import Any, Literal, Protocol, TypeAlias, cast, overload
 
@@ -40,6 +42,8 @@ from riskrules.report import RiskReport
 from riskrules.ruleset._locations import source_files
 from riskrules.ruleset._spec import Ruleset, did_you_mean
 from riskrules.scoring._aggregation import Aggregator
+from riskrules.scoring._assembly import Assembler
+from riskrules.scoring._generated import ScorerCode
 from riskrules.scoring._validation import AssessmentValidator
 
 __all__ = ["ENGINES", "Scorer", "score"]
@@ -123,6 +127,10 @@ def _load(source: Any) -> Ruleset:
     return load_ruleset(source)
 
 
+def _slow_path(assessment: Any) -> None:
+    """Where a ruleset's names rule out the generated validation: the full validator decides."""
+
+
 class Scorer:
     """A ruleset compiled for scoring: validate -> engine -> aggregate -> RiskReport.
 
@@ -147,10 +155,22 @@ class Scorer:
         self._params = effective
         self._validate = AssessmentValidator(rs)
         program = Program.build(rs, effective)
-        compiled = compile_engine(engine, program)
+        self._code: ScorerCode | None = None
+        if engine in ("auto", "native"):
+            self._code = ScorerCode(rs, program)
+            compiled: Engine = self._code.engine
+        else:
+            compiled = compile_engine(engine, program)
         self._engine = compiled
         self._engine_name: str = compiled.name
-        self._aggregate = Aggregator(rs, program, effective, compiled.name)
+        self._fast: tuple[Callable[..., Any], ...] | None = None
+        if self._code is not None:
+            assembler = Assembler(rs, program, effective, compiled.name)
+            code = self._code
+            self._values = code.values
+            self._fast = (code.nested or _slow_path, code.score, assembler.assemble)
+        else:
+            self._aggregate = Aggregator(rs, program, effective, compiled.name)
         self._lock = threading.Lock()
         self._closed = False
         self._finalizer = weakref.finalize(self, compiled.close)
@@ -184,16 +204,22 @@ class Scorer:
         """
         if self._closed:
             raise EngineError("this Scorer is closed")
-        facts = self._validate(assessment)
         try:
-            evaluation = self._engine.run(facts)
+            if self._fast is not None:
+                nested, run, assemble = self._fast
+                values = nested(assessment)
+                if values is None:
+                    values = self._values(self._validate(assessment))
+                report: RiskReport = assemble(*run(values))
+            else:
+                facts = self._validate(assessment)
+                report = self._aggregate.report(facts, self._engine.run(facts))
         except RiskRulesError:
             raise
         except Exception as exc:
             raise EngineError(
                 f"the {self._engine_name} engine failed: {type(exc).__name__}: {exc}"
             ) from exc
-        report = self._aggregate.report(facts, evaluation)
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(
                 "scored with %s: overall %s; fired %s",
