@@ -171,12 +171,14 @@ def _or_into(w: Writer, indent: int, target: str, terms: list[str], *, fresh: bo
 def _recommendations(w: Writer, ruleset: Ruleset, rules: tuple[RuleFacts, ...]) -> None:
     """``rc``: per recommended protocol ``(-priority, -urgency, -level, -support, id, rules)``,
     sorted: its rank key (see RiskReport) and the ids of the fired rules supporting it, in
-    firing order (the rules recommending it and, for a band, every fired rule of the hazard)."""
+    firing order (the rules recommending it and, for a band, every fired rule of the hazard),
+    gathered in one pass over the firings."""
     hazard_index = {hid: k for k, hid in enumerate(ruleset.hazards)}
     priority = [hazard.priority for hazard in ruleset.hazards.values()]
     w.constants["_ID"] = tuple(rule.id for rule in rules)
     w.constants["_HZ"] = tuple(hazard_index[rule.hazard] for rule in rules)
-    w.emit(1, "rc = []")
+    w.constants["_RP"] = tuple(rule.recommend for rule in rules)
+    w.emit(1, "rk = []")
     for pid, protocol in ruleset.protocols.items():
         by_rules = [i for i, rule in enumerate(rules) if pid in rule.recommend]
         by_bands = [
@@ -190,7 +192,7 @@ def _recommendations(w: Writer, ruleset: Ruleset, rules: tuple[RuleFacts, ...]) 
         w.emit(1, f"# protocol {pid!r}")
         sources = [f"s[{i}] == 2" for i in by_rules] + [f"l{k} >= {lv}" for k, lv in by_bands]
         w.emit(1, f"if {' or '.join(sources)}:")
-        w.emit(2, "top = -1; pr = -1; bh = ()")
+        w.emit(2, "top = -1; pr = -1")
         for i in by_rules:
             k = hazard_index[rules[i].hazard]
             w.emit(2, f"if s[{i}] == 2:  # rule {rules[i].id!r}")
@@ -198,17 +200,28 @@ def _recommendations(w: Writer, ruleset: Ruleset, rules: tuple[RuleFacts, ...]) 
         for k, level in by_bands:
             w.emit(2, f"if l{k} >= {level}:  # band of hazard {list(ruleset.hazards)[k]!r}")
             _raise_top(w, 3, k, priority[k])
-            w.emit(3, f"bh += ({k},)")
         urgency = URGENCIES.index(protocol.urgency)
-        own = w.literal(frozenset(by_rules))
-        if by_bands:
-            w.emit(2, "if bh:")
-            w.emit(3, f"sup = [_ID[i] for i in fired if i in {own} or _HZ[i] in bh]")
-            w.emit(2, "else:")
-            w.emit(3, f"sup = [_ID[i] for i in fired if i in {own}]")
-        else:
-            w.emit(2, f"sup = [_ID[i] for i in fired if i in {own}]")
-        w.emit(2, f"rc.append((-pr, {-urgency}, -top, -len(sup), {pid!r}, sup))")
+        w.emit(2, f"rk.append((-pr, {-urgency}, -top, {pid!r}))")
+    banded = [(k, hazard) for k, hazard in enumerate(ruleset.hazards.values()) if hazard.recommend]
+    w.emit(1, "bp = None  # per hazard, the protocols its reached bands recommend")
+    for k, hazard in banded:
+        for level, protocols in hazard.recommend.items():
+            w.emit(1, f"if l{k} >= {ruleset.scale.index(level)}:")
+            w.emit(2, "if bp is None:")
+            w.emit(3, f"bp = [()] * {len(ruleset.hazards)}")
+            for pid in protocols:
+                w.emit(2, f"if {pid!r} not in bp[{k}]: bp[{k}] += ({pid!r},)")
+    w.emit(1, "sup = {e[3]: [] for e in rk}")
+    w.emit(1, "if rk:")
+    w.emit(2, "for i in fired:")
+    w.emit(3, "own = _RP[i]")
+    w.emit(3, "for pid in own:")
+    w.emit(4, "sup[pid].append(_ID[i])")
+    w.emit(3, "if bp is not None:")
+    w.emit(4, "for pid in bp[_HZ[i]]:")
+    w.emit(5, "if pid not in own:")
+    w.emit(6, "sup[pid].append(_ID[i])")
+    w.emit(1, "rc = [(a, b, c, -len(sup[pid]), pid, sup[pid]) for a, b, c, pid in rk]")
 
 
 def _raise_top(w: Writer, indent: int, k: int, priority: int) -> None:
