@@ -12,8 +12,8 @@ The source is built only from the validated program: field and finding names, op
 reach it through ``repr`` (or, for operands ``repr`` cannot round-trip, as constants bound in the
 namespace), never as spliced text. Every input a rule reads is a local of ``run`` (``x<k>`` for
 ``X[k]``); a condition becomes one expression over three-valued ints (Kleene ``and`` stops at the
-first FALSE and is otherwise the ``min``, ``or`` stops at the first TRUE and is otherwise the
-``max``, ``not`` is ``2 - x``). A stratum where no rule reads a finding asserted in the same
+first FALSE and is otherwise the least value, ``or`` stops at the first TRUE and is otherwise the
+greatest, ``not`` is ``2 - x``). A stratum where no rule reads a finding asserted in the same
 stratum runs straight-line: each rule once, in firing order, its findings set as it fires and made
 possible when it is indeterminate. Any other stratum runs its first round inline too and hands
 later rounds and the possible pass to the shared loop
@@ -121,14 +121,16 @@ def _expr(w: Writer, cond: Condition) -> str:
             return parts[0]
         names = [w.temp() for _ in parts]
         if isinstance(cond, All):
-            # Kleene and: stops at the first FALSE (0), else the least value
+            # Kleene and: stops at the first FALSE (0), else the least of values in {1, 2}:
+            # 2 when all are 2, else 1
             steps = [f"({name} := {part})" for name, part in zip(names, parts, strict=True)]
-            return f"({' and '.join(steps)} and min({', '.join(names)}))"
-        # Kleene or: stops at the first TRUE (2), else the greatest value
+            least = " and ".join(f"{name} == 2" for name in names)
+            return f"({' and '.join(steps)} and (({least}) + 1))"
+        # Kleene or: stops at the first TRUE (2), else the greatest of values in {0, 1}
         steps = [
             f"2 if ({name} := {part}) == 2 else" for name, part in zip(names, parts, strict=True)
         ]
-        return f"({' '.join(steps)} max({', '.join(names)}))"
+        return f"({' '.join(steps)} ({' or '.join(names)}))"
     if isinstance(cond, AtLeast):
         spec = cond.at_least
         parts = [_expr(w, child) for child in spec.of]
