@@ -205,8 +205,8 @@ def _recommendations(w: Writer, ruleset: Ruleset, rules: tuple[RuleFacts, ...]) 
     banded = [(k, hazard) for k, hazard in enumerate(ruleset.hazards.values()) if hazard.recommend]
     w.emit(1, "bp = None  # per hazard, the protocols its reached bands recommend")
     for k, hazard in banded:
-        for level, protocols in hazard.recommend.items():
-            w.emit(1, f"if l{k} >= {ruleset.scale.index(level)}:")
+        for name, protocols in hazard.recommend.items():
+            w.emit(1, f"if l{k} >= {ruleset.scale.index(name)}:")
             w.emit(2, "if bp is None:")
             w.emit(3, f"bp = [()] * {len(ruleset.hazards)}")
             for pid in protocols:
