@@ -15,6 +15,9 @@ how much the library's validation, engine and report cost on top.
 from __future__ import annotations
 
 import graphlib
+import json
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from riskrules import Ruleset
@@ -30,7 +33,7 @@ from riskrules.ruleset._conditions import (
 )
 from riskrules.ruleset._spec import URGENCIES
 
-__all__ = ["baseline_source", "build_baseline"]
+__all__ = ["baseline_source", "build_baseline", "plain_loop"]
 
 _OPS = {"eq": "==", "ne": "!=", "gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
 
@@ -195,3 +198,14 @@ def _k_of_n(n: int, values: tuple[int, ...]) -> int:
     if values.count(2) >= n:
         return 2
     return 0 if len(values) - values.count(0) < n else 1
+
+
+def plain_loop(cohort: Path, out: Path, baseline: Callable[[Any], Any]) -> None:
+    """The cohort yardstick: read each JSON line, call ``baseline``, write one JSON row."""
+    with cohort.open(encoding="utf-8") as src, out.open("w", encoding="utf-8") as dst:
+        for line in src:
+            record = json.loads(line)
+            record_id = record.pop("id")
+            levels, findings, protocols = baseline(record)
+            row = {"id": record_id, **levels, "findings": sorted(findings)}
+            dst.write(json.dumps({**row, "protocols": protocols}) + "\n")

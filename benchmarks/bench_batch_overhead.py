@@ -76,6 +76,7 @@ class Replay:
 def prepared(n: int) -> Iterator[dict[str, Callable[[], None]]]:
     """The timed runs over one cohort of ``n`` records, ready to be run again and again."""
     from baseline import build_baseline
+    from baseline import plain_loop as run_plain_loop
     from bench_speed import nest
     from riskrules import Scorer, load_ruleset
     from riskrules.research import iter_records, score_file
@@ -108,13 +109,7 @@ def prepared(n: int) -> Iterator[dict[str, Callable[[], None]]]:
             deque(iter_records(cohort, ruleset=ruleset), maxlen=0)
 
         def plain_loop() -> None:
-            with cohort.open(encoding="utf-8") as src, (Path(tmp) / "plain.jsonl").open("w") as dst:
-                for line in src:
-                    record = json.loads(line)
-                    record_id = record.pop("id")
-                    levels, findings, protocols = baseline(record)
-                    row = {"id": record_id, **levels, "findings": sorted(findings)}
-                    dst.write(json.dumps({**row, "protocols": protocols}) + "\n")
+            run_plain_loop(cohort, Path(tmp) / "plain.jsonl", baseline)
 
         score()  # warm up: the scorer's caches settle before anything is timed
         gc.collect()

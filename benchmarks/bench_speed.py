@@ -44,6 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import riskrules
 from baseline import build_baseline
+from baseline import plain_loop as run_plain_loop
 from riskrules import EngineError, Ruleset, Scorer, load_ruleset
 from riskrules.engines import _compiled as compiled_engine
 from riskrules.research._synth import synthesize
@@ -204,13 +205,7 @@ def bench_cohort(n: int) -> dict[str, Any]:
                 out.write(json.dumps({"id": record["id"], **nest(record)}) + "\n")
 
         def plain_loop() -> None:
-            with cohort.open(encoding="utf-8") as src, (Path(tmp) / "plain.jsonl").open("w") as dst:
-                for line in src:
-                    record = json.loads(line)
-                    record_id = record.pop("id")
-                    levels, findings, protocols = baseline(record)
-                    row = {"id": record_id, **levels, "findings": sorted(findings)}
-                    dst.write(json.dumps({**row, "protocols": protocols}) + "\n")
+            run_plain_loop(cohort, Path(tmp) / "plain.jsonl", baseline)
 
         def batch_in_process() -> None:
             with Scorer(ruleset, engine="native") as scorer:

@@ -207,11 +207,7 @@ def _looped_stratum(w: Writer, program: Program, stratum: int, helpers: list[str
         w.emit(1, f"t = {_expr(w, rule.when)}")
         w.emit(1, "if t:")
         w.emit(2, f"s[{i}] = t")
-        w.emit(2, "if t == 2:")
-        w.emit(3, f"fired.append({i})")
-        found = _found(w, program, i)
-        if found:
-            w.emit(3, f"p += {found!r}")
+        _fire(w, 2, program, i)
     reads = {i: _same_stratum_reads(w, program, i, stratum) for i in members}
     order = _chain_order(program, members, reads, w)
     if order is not None:
@@ -236,6 +232,15 @@ def _looped_stratum(w: Writer, program: Program, stratum: int, helpers: list[str
         f"T{stratum} = (({', '.join(table)},), {readers_of!r}, {asserting!r})  # stratum {stratum}"
     )
     helpers.append("")
+
+
+def _fire(w: Writer, indent: int, program: Program, i: int) -> None:
+    """When ``t`` is TRUE: rule ``i`` fires and its findings wait for the next round."""
+    w.emit(indent, "if t == 2:")
+    w.emit(indent + 1, f"fired.append({i})")
+    found = _found(w, program, i)
+    if found:
+        w.emit(indent + 1, f"p += {found!r}")
 
 
 def _found(w: Writer, program: Program, i: int) -> tuple[int, ...]:
@@ -322,11 +327,7 @@ def _unrolled_rounds(
             mask = sum(1 << f for f in reads[i])
             w.emit(2, f"if n & {mask} and s[{i}] != 2:  # rule {program.rules[i].id!r}")
             w.emit(3, f"t = s[{i}] = r{i}(X, v)")
-            w.emit(3, "if t == 2:")
-            w.emit(4, f"fired.append({i})")
-            found = _found(w, program, i)
-            if found:
-                w.emit(4, f"p += {found!r}")
+            _fire(w, 3, program, i)
     w.emit(1, "# possible pass")
     for i in order:
         if reads[i]:
