@@ -169,64 +169,58 @@ def _or_into(w: Writer, indent: int, target: str, terms: list[str], *, fresh: bo
 
 
 def _recommendations(w: Writer, ruleset: Ruleset, rules: tuple[RuleFacts, ...]) -> None:
-    """``rc``: per recommended protocol ``(-priority, -urgency, -level, -support, id, rules)``,
-    sorted: its rank key (see RiskReport) and the ids of the fired rules supporting it, in
-    firing order (the rules recommending it and, for a band, every fired rule of the hazard),
-    gathered in one pass over the firings."""
+    """``rc``: per recommended protocol ``(-priority, -urgency, -level, -support, id, rules)``:
+    its rank key (see RiskReport) and the ids of the fired rules supporting it, in firing order.
+
+    One pass over the firings gathers the protocols each fired rule recommends and, where its
+    hazard reached a band that recommends some, those too (every fired rule of the hazard
+    supports a band's protocols); then every reached band names its protocols even when no rule
+    of its hazard fired. A protocol's priority and level are the highest among the hazards
+    recommending it.
+    """
     hazard_index = {hid: k for k, hid in enumerate(ruleset.hazards)}
-    priority = [hazard.priority for hazard in ruleset.hazards.values()]
+    count = len(ruleset.hazards)
+    levels = f"({''.join(f'l{k}, ' for k in range(count))})"
     w.constants["_ID"] = tuple(rule.id for rule in rules)
     w.constants["_HZ"] = tuple(hazard_index[rule.hazard] for rule in rules)
     w.constants["_RP"] = tuple(rule.recommend for rule in rules)
-    w.emit(1, "rk = []")
-    for pid, protocol in ruleset.protocols.items():
-        by_rules = [i for i, rule in enumerate(rules) if pid in rule.recommend]
-        by_bands = [
-            (k, ruleset.scale.index(level))
-            for k, hazard in enumerate(ruleset.hazards.values())
-            for level, protocols in hazard.recommend.items()
-            if pid in protocols
-        ]
-        if not by_rules and not by_bands:
-            continue
-        w.emit(1, f"# protocol {pid!r}")
-        sources = [f"s[{i}] == 2" for i in by_rules] + [f"l{k} >= {lv}" for k, lv in by_bands]
-        w.emit(1, f"if {' or '.join(sources)}:")
-        w.emit(2, "top = -1; pr = -1")
-        for i in by_rules:
-            k = hazard_index[rules[i].hazard]
-            w.emit(2, f"if s[{i}] == 2:  # rule {rules[i].id!r}")
-            _raise_top(w, 3, k, priority[k])
-        for k, level in by_bands:
-            w.emit(2, f"if l{k} >= {level}:  # band of hazard {list(ruleset.hazards)[k]!r}")
-            _raise_top(w, 3, k, priority[k])
-        urgency = URGENCIES.index(protocol.urgency)
-        w.emit(2, f"rk.append((-pr, {-urgency}, -top, {pid!r}))")
-    banded = [(k, hazard) for k, hazard in enumerate(ruleset.hazards.values()) if hazard.recommend]
+    w.constants["_PR"] = tuple(hazard.priority for hazard in ruleset.hazards.values())
+    w.constants["_URG"] = {
+        pid: URGENCIES.index(protocol.urgency) for pid, protocol in ruleset.protocols.items()
+    }
     w.emit(1, "bp = None  # per hazard, the protocols its reached bands recommend")
-    for k, hazard in banded:
+    for k, hazard in enumerate(ruleset.hazards.values()):
         for name, protocols in hazard.recommend.items():
             w.emit(1, f"if l{k} >= {ruleset.scale.index(name)}:")
             w.emit(2, "if bp is None:")
-            w.emit(3, f"bp = [()] * {len(ruleset.hazards)}")
+            w.emit(3, f"bp = [()] * {count}")
             for pid in protocols:
                 w.emit(2, f"if {pid!r} not in bp[{k}]: bp[{k}] += ({pid!r},)")
-    w.emit(1, "sup = {e[3]: [] for e in rk}")
-    w.emit(1, "if rk:")
-    w.emit(2, "for i in fired:")
-    w.emit(3, "own = _RP[i]")
-    w.emit(3, "for pid in own:")
-    w.emit(4, "sup[pid].append(_ID[i])")
-    w.emit(3, "if bp is not None:")
-    w.emit(4, "for pid in bp[_HZ[i]]:")
-    w.emit(5, "if pid not in own:")
-    w.emit(6, "sup[pid].append(_ID[i])")
-    w.emit(1, "rc = [(a, b, c, -len(sup[pid]), pid, sup[pid]) for a, b, c, pid in rk]")
-
-
-def _raise_top(w: Writer, indent: int, k: int, priority: int) -> None:
-    w.emit(indent, f"if top < l{k}: top = l{k}")
-    w.emit(indent, f"if pr < {priority}: pr = {priority}")
+    w.emit(1, "rec = {}")
+    w.emit(1, f"L = {levels}")
+    w.emit(1, "for i in fired:")
+    w.emit(2, "k = _HZ[i]; own = _RP[i]")
+    w.emit(2, "for pid in (own if bp is None or not bp[k] else own + bp[k]):")
+    w.emit(3, "e = rec.get(pid)")
+    w.emit(3, "if e is None:")
+    w.emit(4, "rec[pid] = [_PR[k], L[k], [_ID[i]]]")
+    w.emit(3, "else:")
+    w.emit(4, "if e[0] < _PR[k]: e[0] = _PR[k]")
+    w.emit(4, "if e[1] < L[k]: e[1] = L[k]")
+    w.emit(4, "if e[2][-1] is not _ID[i]: e[2].append(_ID[i])")
+    if any(hazard.recommend for hazard in ruleset.hazards.values()):
+        w.emit(1, "if bp is not None:")
+    for k, hazard in enumerate(ruleset.hazards.values()):
+        if not hazard.recommend:
+            continue
+        w.emit(2, f"for pid in bp[{k}]:")
+        w.emit(3, "e = rec.get(pid)")
+        w.emit(3, "if e is None:")
+        w.emit(4, f"rec[pid] = [{hazard.priority}, l{k}, []]")
+        w.emit(3, "else:")
+        w.emit(4, f"if e[0] < {hazard.priority}: e[0] = {hazard.priority}")
+        w.emit(4, f"if e[1] < l{k}: e[1] = l{k}")
+    w.emit(1, "rc = [(-e[0], -_URG[pid], -e[1], -len(e[2]), pid, e[2]) for pid, e in rec.items()]")
 
 
 def write_aggregate(w: Writer, ruleset: Ruleset, program: Program) -> None:
