@@ -14,9 +14,9 @@ graph and for a whole ruleset's static graph::
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from pydantic import Field, PrivateAttr, field_serializer
 
@@ -52,6 +52,16 @@ class _Pending:
 
 PENDING: Any = _Pending()
 """The value of ``RiskReport.fired`` in a report's ``__dict__`` until it is first used."""
+
+
+class _Details(Protocol):
+    """What builds a scored report's ``fired`` on first use."""
+
+    def __call__(self) -> tuple[Firing, ...]: ...
+
+    def rule_ids(self) -> tuple[str, ...]:
+        """The fired rules' ids in firing order, without building their details."""
+        ...
 
 DISCLAIMER = (
     "Screening and decision support, not a diagnosis: this report shows which rules fired on the "
@@ -175,7 +185,7 @@ class RiskReport(FrozenModel):
     engine: str = Field(default="", exclude=True)
 
     _ruleset: Ruleset | None = PrivateAttr(default=None)
-    _details: Callable[[], tuple[Firing, ...]] | None = PrivateAttr(default=None)
+    _details: _Details | None = PrivateAttr(default=None)
     """Builds ``fired`` on first use, for reports made by scoring (see ``_complete``)."""
 
     __hash__ = None  # type: ignore[assignment]  # reports hold dicts: never hashable
@@ -192,6 +202,15 @@ class RiskReport(FrozenModel):
             private["_details"] = None  # type: ignore[index]
         fired: tuple[Firing, ...] = self.__dict__["fired"]
         return fired
+
+    def _fired_rule_ids(self) -> tuple[str, ...]:
+        """The ids of the fired rules in firing order, without building ``fired`` when it was
+        left for first use (cohort rows and counts need only the ids)."""
+        private = self.__pydantic_private__
+        build = None if private is None else private.get("_details")
+        if build is not None and self.__dict__["fired"] is PENDING:
+            return cast("_Details", build).rule_ids()
+        return tuple(firing.rule for firing in self.fired)
 
     @field_serializer("fired", mode="plain")
     def _serialize_fired(self, value: Any) -> tuple[Firing, ...]:

@@ -92,3 +92,13 @@ def test_the_schema_of_the_report_is_the_model_s_own() -> None:
     schema = RiskReport.model_json_schema(mode="serialization")
     assert schema["properties"]["fired"]["items"] == {"$ref": "#/$defs/Firing"}
     assert schema["properties"]["fired"]["type"] == "array"
+
+
+@pytest.mark.parametrize("engine", ["native", "closure"])
+def test_fired_rule_ids_leave_the_details_unbuilt(engine: str) -> None:
+    lazy, whole = _fresh(engine)
+    ids = lazy._fired_rule_ids()
+    assert lazy.__dict__["fired"] is PENDING
+    assert ids == tuple(f.rule for f in whole.fired)
+    assert ids
+    assert lazy._fired_rule_ids() == whole._fired_rule_ids() == tuple(f.rule for f in lazy.fired)

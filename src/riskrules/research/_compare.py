@@ -112,10 +112,10 @@ class _Counts:
         """Count one record scored under A and under B."""
         self.records += 1
         self._levels(index, rid, report_a, report_b)
-        for firing in report_a.fired:
-            self.fired_a[firing.rule] += 1
-        for firing in report_b.fired:
-            self.fired_b[firing.rule] += 1
+        for rule in report_a._fired_rule_ids():
+            self.fired_a[rule] += 1
+        for rule in report_b._fired_rule_ids():
+            self.fired_b[rule] += 1
         protocols_a = {r.protocol for r in report_a.recommendations}
         protocols_b = {r.protocol for r in report_b.recommendations}
         self.recommended_a.update(protocols_a)

@@ -30,7 +30,6 @@ _int_repr = int.__repr__
 _float_repr = float.__repr__
 _isfinite = math.isfinite
 _protocol = attrgetter("protocol")
-_rule = attrgetter("rule")
 
 
 def _text(value: Any) -> str:
@@ -125,7 +124,7 @@ class ReportLines:
             ', "protocols": ',
             self._list(report.recommendations, _protocol),
             ', "fired": ',
-            self._list(report.fired, _rule),
+            self._list(report._fired_rule_ids()),
             "}\n",
         )
         return "".join(parts)

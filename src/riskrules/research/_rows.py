@@ -50,7 +50,7 @@ def report_row(report: RiskReport, record_id: str | None) -> dict[str, Any]:
         row[f"{hid}.complete"] = hazard.complete
     row["findings"] = list(report.findings)
     row["protocols"] = [rec.protocol for rec in report.recommendations]
-    row["fired"] = [firing.rule for firing in report.fired]
+    row["fired"] = list(report._fired_rule_ids())
     return row
 
 

@@ -10,7 +10,6 @@ mutable ones (``params``, ``hazards``, each firing's ``reads``) are new in every
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -57,6 +56,28 @@ def construct(model: type[_M], values: dict[str, Any]) -> _M:
     _setattr(instance, "__pydantic_extra__", None)
     _setattr(instance, "__pydantic_private__", None)
     return instance
+
+
+class _Details:
+    """Builds one report's ``fired`` on first use (see :class:`~riskrules.report.RiskReport`)."""
+
+    __slots__ = ("_fired", "_inputs", "_maker")
+
+    def __init__(
+        self,
+        maker: ReportMaker,
+        fired: Sequence[int],
+        inputs: Mapping[str, Value] | tuple[Any, ...],
+    ) -> None:
+        self._maker = maker
+        self._fired = fired
+        self._inputs = inputs
+
+    def __call__(self) -> tuple[Firing, ...]:
+        return self._maker.fired(self._fired, self._inputs)
+
+    def rule_ids(self) -> tuple[str, ...]:
+        return self._maker.rule_ids(self._fired)
 
 
 class ReportMaker:
@@ -143,11 +164,16 @@ class ReportMaker:
         )
         _setattr(report, "__pydantic_fields_set__", _REPORT_FIELDS)
         _setattr(report, "__pydantic_extra__", None)
-        details = functools.partial(self._fired, fired, inputs)
+        details = _Details(self, fired, inputs)
         _setattr(report, "__pydantic_private__", {"_ruleset": self._ruleset, "_details": details})
         return report
 
-    def _fired(
+    def rule_ids(self, fired: Sequence[int]) -> tuple[str, ...]:
+        """The ids of the rules ``fired``, in order."""
+        templates = self._firings
+        return tuple([templates[i][0]["rule"] for i in fired])
+
+    def fired(
         self, fired: Sequence[int], inputs: Mapping[str, Value] | tuple[Any, ...]
     ) -> tuple[Firing, ...]:
         """The fired rules' details, with the values they read from ``inputs``."""

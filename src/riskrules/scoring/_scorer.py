@@ -225,7 +225,7 @@ class Scorer:
                 "scored with %s: overall %s; fired %s",
                 self._ruleset.ruleset,
                 report.overall_level,
-                ", ".join(f.rule for f in report.fired) or "none",
+                ", ".join(report._fired_rule_ids()) or "none",
             )
         return report
 
