@@ -169,6 +169,10 @@ class RiskReport(FrozenModel):
     its indeterminate rules fired (the highest ``possible_level`` of the hazards), so it equals
     ``overall_level`` when the report is complete. An empty assessment reads "low so far,
     incomplete, could reach critical", never a bare "low".
+
+    A scored report builds ``fired`` (each fired rule with the values it read) when it is first
+    read; serialising, comparing, iterating, copying or pickling the report reads it, so a
+    report always serialises and compares as if it had been built whole.
     """
 
     ruleset: RulesetInfo
