@@ -63,6 +63,7 @@ class _Details(Protocol):
         """The fired rules' ids in firing order, without building their details."""
         ...
 
+
 DISCLAIMER = (
     "Screening and decision support, not a diagnosis: this report shows which rules fired on the "
     "information given and why. It does not replace the judgement of a qualified professional; "
