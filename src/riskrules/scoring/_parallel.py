@@ -5,8 +5,9 @@ holding one Scorer compiled once from the pickled Ruleset, parameters and engine
 the reports back in input order with at most two chunks per worker in flight, so memory stays
 bounded however long the input.
 
-The parent process reads the input and rebuilds every report from its JSON, which costs about a
-quarter of scoring it; it needs a core of its own. When the machine has too few cores for
+The parent process reads the input and rebuilds every report from its JSON, which costs about as
+much as scoring it with the native engine and a fraction of scoring it with durable; it needs a
+core of its own, and workers pay only where scoring a record costs much more than that. When the machine has too few cores for
 ``workers`` to pay off, a one-line notice goes to standard error if that is a terminal
 (:func:`parallel_notice`). For an input of known length, chunks shrink so that every worker gets
 work (:func:`chunk_size_for`); ``chunk_size`` is then the largest chunk.
