@@ -7,10 +7,10 @@ bounded however long the input.
 
 The parent process reads the input and rebuilds every report from its JSON, which costs about as
 much as scoring it with the native engine and a fraction of scoring it with durable; it needs a
-core of its own, and workers pay only where scoring a record costs much more than that. When the machine has too few cores for
-``workers`` to pay off, a one-line notice goes to standard error if that is a terminal
-(:func:`parallel_notice`). For an input of known length, chunks shrink so that every worker gets
-work (:func:`chunk_size_for`); ``chunk_size`` is then the largest chunk.
+core of its own, and workers pay only where scoring a record costs much more than that. When the
+machine has too few cores for ``workers`` to pay off, a one-line notice goes to standard error if
+that is a terminal (:func:`parallel_notice`). For an input of known length, chunks shrink so that
+every worker gets work (:func:`chunk_size_for`); ``chunk_size`` is then the largest chunk.
 """
 
 from __future__ import annotations
