@@ -78,3 +78,28 @@ def test_short_input_is_spread_over_the_workers(monkeypatch: pytest.MonkeyPatch)
         parallel = [r.model_dump_json() for r in scorer.score_many(assessments, workers=2)]
     assert parallel == serial
     assert sizes == [38]
+
+
+@pytest.mark.parametrize(("engine", "raw"), [("native", True), ("closure", False)])
+def test_workers_send_results_the_parent_assembles(engine: str, raw: bool) -> None:
+    """A native Scorer's workers send the generated code's results, which the parent's own
+    assembler turns into the report a single process gives; other engines send JSON."""
+    from riskrules import load_ruleset
+
+    ruleset = load_ruleset("default")
+    assessments: list[dict[str, Any]] = [
+        {"clinician": {"active_clients": n, "proqol": {"burnout": n}}} for n in (10, 40, 45)
+    ]
+    with Scorer(ruleset, engine=engine) as parent:
+        _parallel._start_worker(ruleset, parent.params, engine, raw)
+        try:
+            sent = _parallel._score_chunk(assessments, "return")
+        finally:
+            _parallel._worker_scorer.close()
+        assemble = parent._fast[2] if parent._fast is not None else None
+        for item, assessment in zip(sent, assessments, strict=True):
+            assert isinstance(item, tuple) is raw
+            report = assemble(*item) if isinstance(item, tuple) else None
+            if report is not None:
+                assert report.model_dump_json() == parent.score(assessment).model_dump_json()
+                assert report.engine == "native"

@@ -5,9 +5,9 @@ holding one Scorer compiled once from the pickled Ruleset, parameters and engine
 the reports back in input order with at most two chunks per worker in flight, so memory stays
 bounded however long the input.
 
-The parent process reads the input and rebuilds every report from its JSON, which costs about as
-much as scoring it with the native engine and a fraction of scoring it with durable; it needs a
-core of its own, and workers pay only where scoring a record costs much more than that. When the
+The parent process reads the input and makes every report: a native Scorer's workers send the
+generated code's results, which the parent assembles as its own Scorer would; other engines'
+workers send the report's JSON, which the parent rebuilds. It needs a core of its own. When the
 machine has too few cores for ``workers`` to pay off, a one-line notice goes to standard error if
 that is a terminal (:func:`parallel_notice`). For an input of known length, chunks shrink so that
 every worker gets work (:func:`chunk_size_for`); ``chunk_size`` is then the largest chunk.
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable, Iterator, Mapping, Sized
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sized
 from concurrent.futures import Future
 from typing import Any
 
@@ -29,21 +29,32 @@ __all__ = ["available_cores", "chunk_size_for", "parallel_notice", "score_parall
 
 _worker_scorer: Any = None
 """The Scorer of this worker process (compiled once, by :func:`_start_worker`)."""
+_worker_raw = False
+"""Whether this worker sends the generated code's results instead of the report's JSON."""
+
+_Result = tuple[Any, ...] | str | AssessmentError
 
 
-def _start_worker(ruleset: Ruleset, params: dict[str, Any], engine: str) -> None:
+def _start_worker(ruleset: Ruleset, params: dict[str, Any], engine: str, raw: bool) -> None:
     from riskrules.scoring import Scorer
 
-    global _worker_scorer
+    global _worker_scorer, _worker_raw
     _worker_scorer = Scorer(ruleset, engine=engine, params=params)
+    _worker_raw = raw
 
 
-def _score_chunk(chunk: list[Mapping[str, Any]], on_error: str) -> list[str | AssessmentError]:
-    """Reports as JSON text (compact and cheap to send back), or the AssessmentError."""
-    out: list[str | AssessmentError] = []
+def _score_chunk(chunk: list[Mapping[str, Any]], on_error: str) -> list[_Result]:
+    """For each assessment what the parent makes the report from, or the AssessmentError: the
+    generated code's results where the parent can assemble them (``assemble``), else the
+    report as JSON text."""
+    out: list[_Result] = []
+    scorer = _worker_scorer
+    raw = _worker_raw
     for assessment in chunk:
         try:
-            out.append(_worker_scorer.score(assessment).model_dump_json())
+            out.append(
+                scorer._run(assessment) if raw else scorer.score(assessment).model_dump_json()
+            )
         except AssessmentError as exc:
             if on_error == "raise":
                 raise
@@ -116,13 +127,16 @@ def score_parallel(
     workers: int,
     chunk_size: int,
     on_error: str,
+    assemble: Callable[..., RiskReport] | None = None,
 ) -> Iterator[RiskReport | AssessmentError]:
     """Score in ``workers`` processes, in input order, with at most two chunks per worker in
     flight (what :meth:`Scorer.score_many` runs for ``workers > 1``).
 
     Each process compiles the ruleset once from the pickled Ruleset, parameters and engine
     name. Processes are started fresh (``spawn``), never forked from a process that may hold
-    engine threads.
+    engine threads. Given ``assemble`` (the assembler of the calling native Scorer, compiled
+    from the same ruleset and parameters), workers send the generated code's results and the
+    parent assembles each report, which costs a fraction of rebuilding it from JSON.
     """
     import multiprocessing
     from collections import deque
@@ -137,17 +151,17 @@ def score_parallel(
         max_workers=workers,
         mp_context=context,
         initializer=_start_worker,
-        initargs=(ruleset, dict(params), engine),
+        initargs=(ruleset, dict(params), engine, assemble is not None),
     )
-    pending: deque[Future[list[str | AssessmentError]]] = deque()
+    pending: deque[Future[list[_Result]]] = deque()
     limit = 2 * workers
     try:
         for chunk in _chunks(assessments, chunk_size):
             pending.append(pool.submit(_score_chunk, chunk, on_error))
             while len(pending) >= limit:
-                yield from _results(pending.popleft(), ruleset, engine)
+                yield from _results(pending.popleft(), ruleset, engine, assemble)
         while pending:
-            yield from _results(pending.popleft(), ruleset, engine)
+            yield from _results(pending.popleft(), ruleset, engine, assemble)
     finally:
         for future in pending:
             future.cancel()
@@ -155,7 +169,10 @@ def score_parallel(
 
 
 def _results(
-    future: Future[list[str | AssessmentError]], ruleset: Ruleset, engine: str
+    future: Future[list[_Result]],
+    ruleset: Ruleset,
+    engine: str,
+    assemble: Callable[..., RiskReport] | None,
 ) -> Iterator[RiskReport | AssessmentError]:
     try:
         items = future.result()
@@ -166,6 +183,10 @@ def _results(
     for item in items:
         if isinstance(item, AssessmentError):
             yield item
+        elif isinstance(item, tuple):
+            if assemble is None:  # workers send results only when given an assembler
+                raise EngineError("a scoring process sent results no assembler was given for")
+            yield assemble(*item)
         else:
             report = RiskReport.model_validate_json(item).model_copy(update={"engine": engine})
             yield report._attach(ruleset)

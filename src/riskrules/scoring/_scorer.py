@@ -217,9 +217,7 @@ class Scorer:
         except RiskRulesError:
             raise
         except Exception as exc:
-            raise EngineError(
-                f"the {self._engine_name} engine failed: {type(exc).__name__}: {exc}"
-            ) from exc
+            raise self._failed(exc) from exc
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(
                 "scored with %s: overall %s; fired %s",
@@ -228,6 +226,27 @@ class Scorer:
                 ", ".join(report._fired_rule_ids()) or "none",
             )
         return report
+
+    def _failed(self, exc: Exception) -> EngineError:
+        return EngineError(f"the {self._engine_name} engine failed: {type(exc).__name__}: {exc}")
+
+    def _run(self, assessment: Mapping[str, Any]) -> tuple[Any, ...]:
+        """What the generated code returns for one assessment, before the report is assembled
+        (a native Scorer only): small plain data, which parallel scoring sends from its workers
+        to the parent, whose own Scorer assembles the same report from it."""
+        if self._closed:
+            raise EngineError("this Scorer is closed")
+        assert self._fast is not None
+        nested, run, _ = self._fast
+        try:
+            values = nested(assessment)
+            if values is None:
+                values = self._values(self._validate(assessment))
+            return cast("tuple[Any, ...]", run(values))
+        except RiskRulesError:
+            raise
+        except Exception as exc:
+            raise self._failed(exc) from exc
 
     @overload
     def score_many(
@@ -285,6 +304,7 @@ class Scorer:
             workers=workers,
             chunk_size=chunk_size,
             on_error=on_error,
+            assemble=None if self._fast is None else self._fast[2],
         )
 
     def _score_serial(
