@@ -1,11 +1,14 @@
-"""The compiled native engine: a program turned into one generated Python function.
+"""The compiled native engine: a program turned into generated Python source, compiled once.
 
-:mod:`riskrules.engines._codegen` writes the source of ``evaluate(facts)``; this module compiles it
-once (code objects are cached by source text, which is fully determined by the ruleset's
-semantics and the bound parameters, so Scorers of the same ruleset and parameters share one
-compilation) and wraps it in the :class:`~riskrules.engines._base.Engine` interface. The closure
-engine of :mod:`riskrules.engines._native` stays the reference interpreter that the differential
-tests compare this one with.
+:mod:`riskrules.engines._codegen` writes the source of ``run(X)`` and ``evaluate(facts)``; this
+module compiles it once (code objects are cached by source text, which is fully determined by the
+ruleset's semantics and the bound parameters, so Scorers of the same ruleset and parameters share
+one compilation), runs the later rounds of the strata the source does not write out
+(:func:`finish_stratum`: strata with cycles of findings) and wraps ``evaluate`` in the
+:class:`~riskrules.engines._base.Engine` interface. The native Scorer compiles its own functions
+with the engine's in one source (:func:`namespace`). The closure engine of
+:mod:`riskrules.engines._native` stays the reference interpreter that the differential tests
+compare this one with.
 """
 
 from __future__ import annotations
