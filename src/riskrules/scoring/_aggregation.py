@@ -57,9 +57,8 @@ class Aggregator:
         self._parts = self._maker.parts
         self._part = self._maker.part
         self._hazards = hazard_facts(ruleset, self._rules)
-        self._protocols = {
-            pid: (protocol.title, protocol.urgency, URGENCIES.index(protocol.urgency))
-            for pid, protocol in ruleset.protocols.items()
+        self._urgency = {
+            pid: URGENCIES.index(protocol.urgency) for pid, protocol in ruleset.protocols.items()
         }
         self._rank, self._acyclic = dependency_order(self._rules, program)
         # Cohorts repeat the same pattern of firings and missing inputs again and again.
@@ -137,8 +136,8 @@ class Aggregator:
         """The report of one run: the cached shape plus the values the fired rules read.
 
         Every part was built from validated data (the ruleset, the engine's firings, validated
-        facts), so the models are constructed without validating them again; this is the one
-        place a RiskReport is put together.
+        facts), so the models are constructed without validating them again
+        (:class:`~riskrules.scoring._parts.ReportMaker`).
         """
         shape = self._shape_of(evaluation, facts)
         return self._maker.report(
@@ -248,21 +247,10 @@ class Aggregator:
                     sources.setdefault(pid, set()).add(hid)
         ranked: list[tuple[tuple[int, int, int, int, str], Recommendation]] = []
         for pid, rule_set in support.items():
-            title, urgency, urgency_rank = self._protocols[pid]
             because = tuple(rules[i].id for i in sorted(rule_set, key=position.__getitem__))
             top = max(levels[h] for h in sources[pid])
             priority = max(self._hazards[h].priority for h in sources[pid])
-            key = (pid, top, because)
-            rec = cast("Recommendation | None", self._parts.get(key))
-            if rec is None:
-                values = {
-                    "protocol": pid,
-                    "title": title,
-                    "urgency": urgency,
-                    "level": self._scale[top],
-                    "because": because,
-                }
-                rec = self._part(key, Recommendation, values)
-            ranked.append(((-priority, -urgency_rank, -top, -len(because), pid), rec))
+            rec = self._maker.recommendation(pid, top, because)
+            ranked.append(((-priority, -self._urgency[pid], -top, -len(because), pid), rec))
         ranked.sort(key=lambda item: item[0])
         return [rec for _, rec in ranked]

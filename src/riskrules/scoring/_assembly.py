@@ -10,7 +10,7 @@ the tests check both give the same JSON.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from riskrules.engines._base import Program
 from riskrules.engines._codegen import input_order
@@ -50,7 +50,6 @@ class Assembler:
             for hid, hazard in ruleset.hazards.items()
         )
         self._hazard_parts: tuple[dict[Any, HazardResult], ...] = tuple({} for _ in ruleset.hazards)
-        self._protocols = {pid: (p.title, p.urgency) for pid, p in ruleset.protocols.items()}
         self._asserts = tuple(r.asserts for r in self._rules)
         self._open_parts: list[dict[int, Indeterminate]] = [{} for _ in self._rules]
         self._mask_names: dict[int, tuple[str, ...]] = {}
@@ -110,27 +109,8 @@ class Assembler:
 
     def _recommendations(self, ranked: list[tuple[Any, ...]]) -> tuple[Recommendation, ...]:
         """The recommended protocols, ranked, from the generated code's ranked entries."""
-        parts = self._maker.parts
-        out = []
-        for _, _, level, _, pid, support in ranked:
-            because = tuple(support)
-            key = (pid, -level, because)
-            rec = cast("Recommendation | None", parts.get(key))
-            if rec is None:
-                title, urgency = self._protocols[pid]
-                rec = self._maker.part(
-                    key,
-                    Recommendation,
-                    {
-                        "protocol": pid,
-                        "title": title,
-                        "urgency": urgency,
-                        "level": self._scale[-level],
-                        "because": because,
-                    },
-                )
-            out.append(rec)
-        return tuple(out)
+        make = self._maker.recommendation
+        return tuple([make(pid, -level, tuple(support)) for _, _, level, _, pid, support in ranked])
 
     def _open(self, opened: list[int], masks: list[int]) -> tuple[Indeterminate, ...]:
         """The indeterminate rules' parts, with the inputs missing for each."""

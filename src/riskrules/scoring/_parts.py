@@ -11,7 +11,7 @@ mutable ones (``params``, ``hazards``, each firing's ``reads``) are new in every
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from pydantic import BaseModel
 
@@ -116,6 +116,8 @@ class ReportMaker:
             )
             for r in rules
         )
+        self._scale = ruleset.scale
+        self._protocols = {pid: (p.title, p.urgency) for pid, p in ruleset.protocols.items()}
         self.parts: dict[Any, BaseModel] = {}
         """Shared frozen parts by key; callers look up, :meth:`part` adds."""
 
@@ -127,6 +129,26 @@ class ReportMaker:
             self.parts.clear()
         self.parts[key] = made
         return made
+
+    def recommendation(self, pid: str, level: int, because: tuple[str, ...]) -> Recommendation:
+        """The recommendation of protocol ``pid`` at level index ``level``, supported by the
+        rules ``because`` (shared between reports)."""
+        key = (pid, level, because)
+        rec = cast("Recommendation | None", self.parts.get(key))
+        if rec is None:
+            title, urgency = self._protocols[pid]
+            rec = self.part(
+                key,
+                Recommendation,
+                {
+                    "protocol": pid,
+                    "title": title,
+                    "urgency": urgency,
+                    "level": self._scale[level],
+                    "because": because,
+                },
+            )
+        return rec
 
     def report(
         self,
