@@ -118,7 +118,8 @@ def test_the_usual_forms_take_the_fast_path() -> None:
             assert code.nested(slow) is None
 
 
-def test_scores_keep_the_type_of_their_points() -> None:
+@pytest.mark.parametrize("engine", ["native", "closure"])
+def test_scores_keep_the_type_of_their_points(engine: str) -> None:
     """Equal integer and float scores are different report parts (1 prints as 1, 1.0 as 1.0)."""
     ruleset = Ruleset.model_validate(
         {
@@ -133,7 +134,7 @@ def test_scores_keep_the_type_of_their_points() -> None:
             ],
         }
     )  # fmt: skip
-    with Scorer(ruleset, engine="native") as scorer:
+    with Scorer(ruleset, engine=engine) as scorer:
         assert scorer.score({"a": True, "b": False}).hazards["h"].score == 1
         assert '"score":1.0' in scorer.score({"a": False, "b": True}).model_dump_json()
         assert '"score":1,' in scorer.score({"a": True, "b": False}).model_dump_json()

@@ -189,7 +189,8 @@ class Aggregator:
                 possible, absent = level, frozenset()
             levels[hid] = level
             reach = max(reach, possible, level)
-            key = (hid, score, level, max(possible, level), not still_open, absent)
+            # the type too: 1 and 1.0 are equal keys but print differently
+            key = (hid, type(score), score, level, max(possible, level), not still_open, absent)
             result = cast("HazardResult | None", self._parts.get(key))
             if result is None:
                 result = self._part(
