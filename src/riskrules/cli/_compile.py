@@ -32,7 +32,7 @@ def add_compile(commands: Commands) -> None:
 
 def _compile(args: argparse.Namespace) -> int:
     from riskrules.engines._base import Program
-    from riskrules.engines._codegen import constants_repr
+    from riskrules.engines._codegen import shown
     from riskrules.ruleset import load_ruleset
     from riskrules.scoring._generated import ScorerCode, scorer_source
     from riskrules.scoring._scorer import bind_params
@@ -42,10 +42,7 @@ def _compile(args: argparse.Namespace) -> int:
     generated = scorer_source(ruleset, program)
     ScorerCode(ruleset, program).engine.close()  # compiles it
     if args.show:
-        constants = constants_repr(generated.constants)
-        sys.stdout.write(
-            generated.source + ("\n# bound constants\n" + constants if constants else "")
-        )
+        sys.stdout.write(shown(generated))
     else:
         sys.stdout.write(
             f"compiled {ruleset.ruleset} {ruleset.version}: {len(ruleset.rules)} rules, "

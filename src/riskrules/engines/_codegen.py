@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import graphlib
 import math
-from collections.abc import Mapping
 from typing import Any
 
 from riskrules.engines._base import Program
@@ -43,7 +42,7 @@ from riskrules.ruleset._conditions import (
     findings_read,
 )
 
-__all__ = ["Generated", "Writer", "generate", "input_order"]
+__all__ = ["Generated", "Writer", "generate", "input_order", "shown"]
 
 _COMPARE = {"eq": "==", "ne": "!=", "gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
 
@@ -384,10 +383,13 @@ def _findings_comment(findings: tuple[str, ...]) -> str:
     return ", ".join(f"v[{k}]={name!r}" for k, name in enumerate(findings)) or "none"
 
 
-def constants_repr(constants: Mapping[str, Any]) -> str:
-    """The bound constants as comment lines, for ``--show`` (sets in sorted order, so the text
-    is the same on every run)."""
-    return "".join(f"# {name} = {_stable_repr(value)}\n" for name, value in constants.items())
+def shown(generated: Generated) -> str:
+    """The source as ``riskrules compile --show`` prints it: the code, then the bound constants
+    as comment lines (sets in sorted order, so the text is the same on every run)."""
+    constants = "".join(
+        f"# {name} = {_stable_repr(value)}\n" for name, value in generated.constants.items()
+    )
+    return generated.source + ("\n# bound constants\n" + constants if constants else "")
 
 
 def _stable_repr(value: Any) -> str:

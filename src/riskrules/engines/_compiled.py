@@ -21,7 +21,7 @@ from types import CodeType
 from typing import Any, ClassVar
 
 from riskrules.engines._base import Evaluation, Program
-from riskrules.engines._codegen import Generated, constants_repr, generate
+from riskrules.engines._codegen import Generated, generate, shown
 from riskrules.errors import EngineError
 from riskrules.ruleset._conditions import Truth
 
@@ -131,8 +131,7 @@ def namespace(generated: Generated) -> dict[str, Any]:
 def source(program: Program) -> str:
     """The readable generated source of ``program`` (with its bound constants, if any)."""
     generated = generate(program)
-    constants = constants_repr(generated.constants)
-    return generated.source + ("\n# bound constants\n" + constants if constants else "")
+    return shown(generated)
 
 
 class CompiledEngine:
