@@ -219,7 +219,7 @@ class RiskReport(FrozenModel):
 
     @field_serializer("fired", mode="plain")
     def _serialize_fired(self, value: Any) -> tuple[Firing, ...]:
-        return self._complete() if value is PENDING else cast("tuple[Firing, ...]", value)
+        return self.fired
 
     def __eq__(self, other: object) -> bool:
         self._complete()

@@ -204,20 +204,17 @@ class Scorer:
         """
         if self._closed:
             raise EngineError("this Scorer is closed")
-        try:
-            if self._fast is not None:
-                nested, run, assemble = self._fast
-                values = nested(assessment)
-                if values is None:
-                    values = self._values(self._validate(assessment))
-                report: RiskReport = assemble(*run(values))
-            else:
-                facts = self._validate(assessment)
-                report = self._aggregate.report(facts, self._engine.run(facts))
-        except RiskRulesError:
-            raise
-        except Exception as exc:
-            raise self._failed(exc) from exc
+        if self._fast is not None:
+            report: RiskReport = self._fast[2](*self._run(assessment))
+        else:
+            facts = self._validate(assessment)
+            try:
+                evaluation = self._engine.run(facts)
+            except RiskRulesError:
+                raise
+            except Exception as exc:
+                raise self._failed(exc) from exc
+            report = self._aggregate.report(facts, evaluation)
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(
                 "scored with %s: overall %s; fired %s",
