@@ -72,7 +72,9 @@ class Writer:
     def __init__(self, program: Program, constants: dict[str, Any] | None = None) -> None:
         self.lines: list[str] = []
         self.order = input_order(program)
-        self.fields: dict[str, str] = {name: f"x{k}" for k, name in enumerate(self.order)}
+        self.position = {name: k for k, name in enumerate(self.order)}
+        """Each input's position in ``X``."""
+        self.fields: dict[str, str] = {name: f"x{k}" for name, k in self.position.items()}
         self.constants: dict[str, Any] = {} if constants is None else constants
         self.temps = 0
         self.fid = {name: k for k, name in enumerate(program.findings)}
@@ -262,7 +264,7 @@ def _helper(w: Writer, program: Program, i: int, helpers: list[str]) -> None:
     expr = _expr(w, rule.when)
     helpers.append(f"def r{i}(X, v):  # rule {rule.id!r}")
     names = dict.fromkeys(fields_read(rule.when))
-    helpers.extend(f"    {w.field(name)} = X[{w.field(name)[1:]}]" for name in names)
+    helpers.extend(f"    {w.field(name)} = X[{w.position[name]}]" for name in names)
     helpers.append(f"    return {expr}")
 
 

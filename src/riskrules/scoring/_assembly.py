@@ -16,7 +16,7 @@ from riskrules.engines._base import Program
 from riskrules.engines._codegen import input_order
 from riskrules.report import HazardResult, Indeterminate, Recommendation, RiskReport
 from riskrules.ruleset._spec import Ruleset
-from riskrules.scoring._facts import rule_facts
+from riskrules.scoring._facts import integer_scores, rule_facts
 from riskrules.scoring._parts import ReportMaker, construct
 
 if TYPE_CHECKING:
@@ -40,14 +40,9 @@ class Assembler:
         self._maker = ReportMaker(ruleset, program, self._rules, params, engine)
         self._scale = ruleset.scale
         self._order = input_order(program)
+        integral = integer_scores(ruleset, self._rules)
         self._hazards = tuple(
-            (
-                hid,
-                hazard.title,
-                any(type(r.points) is float for r in self._rules if r.hazard == hid)
-                or type(hazard.cap) is float,
-            )
-            for hid, hazard in ruleset.hazards.items()
+            (hid, hazard.title, not integral[hid]) for hid, hazard in ruleset.hazards.items()
         )
         self._hazard_parts: tuple[dict[Any, HazardResult], ...] = tuple({} for _ in ruleset.hazards)
         self._asserts = tuple(r.asserts for r in self._rules)

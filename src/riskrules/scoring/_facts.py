@@ -18,7 +18,14 @@ from riskrules.ruleset._spec import Ruleset
 if TYPE_CHECKING:
     from riskrules._types import Number
 
-__all__ = ["HazardFacts", "RuleFacts", "dependency_order", "hazard_facts", "rule_facts"]
+__all__ = [
+    "HazardFacts",
+    "RuleFacts",
+    "dependency_order",
+    "hazard_facts",
+    "integer_scores",
+    "rule_facts",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,5 +121,15 @@ def hazard_facts(ruleset: Ruleset, rules: tuple[RuleFacts, ...]) -> dict[str, Ha
             ),
             rules=tuple(i for i, r in enumerate(rules) if r.hazard == hid),
         )
+        for hid, hazard in ruleset.hazards.items()
+    }
+
+
+def integer_scores(ruleset: Ruleset, rules: tuple[RuleFacts, ...]) -> dict[str, bool]:
+    """Per hazard, whether its scores are always integers (integer points and cap): then sums do
+    not depend on the order of addition, and a score never meets an equal decimal one."""
+    return {
+        hid: type(hazard.cap) is not float
+        and all(type(r.points) is int for r in rules if r.hazard == hid)
         for hid, hazard in ruleset.hazards.items()
     }

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 from riskrules.engines._base import Program
 from riskrules.engines._codegen import Writer
 from riskrules.ruleset._spec import URGENCIES, Ruleset
-from riskrules.scoring._facts import RuleFacts, dependency_order, rule_facts
+from riskrules.scoring._facts import RuleFacts, dependency_order, integer_scores, rule_facts
 
 if TYPE_CHECKING:
     from riskrules._types import Number
@@ -50,7 +50,7 @@ def _level(
             w.emit(indent + 1, f"{out} = {index}")
 
 
-def _hazard(w: Writer, ruleset: Ruleset, k: int, rules: tuple[RuleFacts, ...]) -> None:
+def _hazard(w: Writer, ruleset: Ruleset, k: int, rules: tuple[RuleFacts, ...], exact: bool) -> None:
     """Score, level and possible level of hazard ``k`` (``h<k>``, ``l<k>``, ``q<k>``).
 
     Points add in ruleset order, so float sums match the reference to the last bit. When every
@@ -61,7 +61,6 @@ def _hazard(w: Writer, ruleset: Ruleset, k: int, rules: tuple[RuleFacts, ...]) -
     scale = ruleset.scale
     bands = [(scale.index(level), t) for level, t in hazard.bands.items()]
     mine = [i for i, r in enumerate(rules) if r.hazard == hid]
-    exact = all(type(rules[i].points) is int for i in mine) and type(hazard.cap) is not float
     w.emit(1, f"# hazard {hid!r}")
     w.emit(1, "c = 0; f = 0; pc = 0; pf = 0; ho = 0")
     for i in mine:
@@ -116,7 +115,6 @@ def _can_be_open(rule: RuleFacts) -> bool:
 def _masks(w: Writer, rules: tuple[RuleFacts, ...], program: Program) -> None:
     """Each indeterminate rule's missing inputs, ``m[i]``, in dependency order."""
     bit = {name: 1 << k for k, name in enumerate(w.order)}
-    fid = {name: k for k, name in enumerate(program.findings)}
     asserters: dict[str, list[int]] = {}
     for i, rule in enumerate(rules):
         for finding in rule.asserts:
@@ -135,7 +133,7 @@ def _masks(w: Writer, rules: tuple[RuleFacts, ...], program: Program) -> None:
                 f"({bit[name]} if {w.field(name)} is None else 0)" for name in rule.value_fields
             ]
             _or_into(w, 2, f"m[{i}]", terms, fresh=True)
-        ups = [(fid[f], asserters[f]) for f in rule.findings if f in asserters]
+        ups = [(w.fid[f], asserters[f]) for f in rule.findings if f in asserters]
         if ups:
             upstream.append((i, ups))
             if acyclic:
@@ -230,8 +228,9 @@ def write_aggregate(w: Writer, ruleset: Ruleset, program: Program) -> None:
     count = len(ruleset.hazards)
     w.emit(0, "def aggregate(X, s, v, fired):")
     w.emit(1, "o = 0")
-    for k in range(count):
-        _hazard(w, ruleset, k, rules)
+    integral = integer_scores(ruleset, rules)
+    for k, hid in enumerate(ruleset.hazards):
+        _hazard(w, ruleset, k, rules, integral[hid])
     _recommendations(w, ruleset, rules)
     w.emit(1, "rc.sort()")
     w.emit(1, "top = reach = 0")
