@@ -9,6 +9,7 @@ import pytest
 from riskrules import Ruleset, Scorer
 from riskrules.engines import _compiled as compiled
 from riskrules.engines._base import Program
+from riskrules.engines._codegen import generate, shown
 from riskrules.errors import EngineError
 from riskrules.ruleset._conditions import Truth
 
@@ -34,7 +35,7 @@ def _ruleset(values: list[str], when: dict[str, Any]) -> Ruleset:
 def test_string_literals_reach_the_source_only_through_repr() -> None:
     rs = _ruleset(["plain", HOSTILE], {"field": "client.kind", "eq": HOSTILE})
     program = Program.build(rs, {})
-    source = compiled.source(program)
+    source = shown(generate(program))
     assert repr(HOSTILE) in source
     assert "# rule 'h.kind'" in source
     engine = compiled.compile(program)

@@ -21,11 +21,11 @@ from types import CodeType
 from typing import Any, ClassVar
 
 from riskrules.engines._base import Evaluation, Program
-from riskrules.engines._codegen import Generated, generate, shown
+from riskrules.engines._codegen import Generated, generate
 from riskrules.errors import EngineError
 from riskrules.ruleset._conditions import Truth
 
-__all__ = ["CompiledEngine", "compile", "finish_stratum", "namespace", "source"]
+__all__ = ["CompiledEngine", "compile", "finish_stratum", "namespace"]
 
 _TRUTHS = (Truth.FALSE, Truth.UNKNOWN, Truth.TRUE)
 
@@ -126,12 +126,6 @@ def namespace(generated: Generated) -> dict[str, Any]:
     }
     exec(_code(generated.source), names)
     return names
-
-
-def source(program: Program) -> str:
-    """The readable generated source of ``program`` (with its bound constants, if any)."""
-    generated = generate(program)
-    return shown(generated)
 
 
 class CompiledEngine:
