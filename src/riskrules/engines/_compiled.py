@@ -133,7 +133,7 @@ class CompiledEngine:
 
     name: ClassVar[str] = "native"
 
-    __slots__ = ("_closed", "_evaluate", "_lock", "_statuses", "names", "source")
+    __slots__ = ("_closed", "_evaluate", "_lock", "_statuses", "names")
 
     def __init__(self, program: Program, generated: Generated | None = None) -> None:
         """Compile ``program``, or ``generated``: source that :func:`generate` wrote for it,
@@ -141,7 +141,6 @@ class CompiledEngine:
         if generated is None:
             generated = generate(program)
         self.names = namespace(generated)
-        self.source = generated.source
         self._evaluate = self.names["evaluate"]
         self._statuses: dict[tuple[int, ...], tuple[Truth, ...]] = {}
         self._lock = threading.Lock()
