@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from riskrules.engines._base import Program
-from riskrules.engines._codegen import Generated, Writer, generate
+from riskrules.engines._codegen import Generated, Writer, generate, input_order
 from riskrules.engines._compiled import CompiledEngine
 from riskrules.ruleset._spec import Ruleset
 from riskrules.scoring._gen_aggregation import write_aggregate
@@ -53,16 +53,14 @@ def scorer_source(ruleset: Ruleset, program: Program) -> Generated:
 class ScorerCode:
     """The compiled functions of :func:`scorer_source` and the engine that shares them."""
 
-    __slots__ = ("aggregate", "engine", "nested", "order", "run", "score")
+    __slots__ = ("engine", "nested", "order", "score")
 
     def __init__(self, ruleset: Ruleset, program: Program) -> None:
         generated = scorer_source(ruleset, program)
         self.engine = CompiledEngine(program, generated)
         names = self.engine.names
-        self.order: tuple[str, ...] = Writer(program).order
+        self.order = input_order(program)
         self.nested: Callable[[Any], tuple[Any, ...] | None] | None = names.get("nested")
-        self.run: Callable[[tuple[Any, ...]], tuple[list[int], list[int], list[int]]] = names["run"]
-        self.aggregate: Callable[..., tuple[Any, ...]] = names["aggregate"]
         self.score: Callable[[tuple[Any, ...]], tuple[Any, ...]] = names["score"]
 
     def values(self, facts: Mapping[str, Any]) -> tuple[Any, ...]:
